@@ -1,0 +1,56 @@
+"""Where the sources and outputs live, read from the environment.
+
+Only this module reads ZHENGAI_* variables; everything else takes paths and URLs as
+arguments, so tests and the CLI can point any piece at any place.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+REGISTRY_DIR = DBT_PROJECT_DIR / "seeds"
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("ZHENGAI_DATA_DIR", REPO_ROOT / "data" / "demo"))
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    jw_url: str
+    hr_url: str
+    xg_url: str
+    state_path: Path
+    warehouse: Path
+    ledger: Path
+    outbox: Path
+    smtp_url: str | None
+
+    @property
+    def source_urls(self) -> dict[str, str]:
+        return {"jw": self.jw_url, "hr": self.hr_url, "xg": self.xg_url}
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        base = Path(env.get("ZHENGAI_DATA_DIR", REPO_ROOT / "data" / "demo"))
+        sources = base / "sources"
+        warehouse = Path(env.get("ZHENGAI_WAREHOUSE", base / "warehouse.duckdb"))
+        return cls(
+            jw_url=env.get("ZHENGAI_JW_URL", sqlite_url(sources / "jw.sqlite")),
+            hr_url=env.get("ZHENGAI_HR_URL", sqlite_url(sources / "hr.sqlite")),
+            xg_url=env.get("ZHENGAI_XG_URL", sqlite_url(sources / "xg.sqlite")),
+            state_path=Path(env.get("ZHENGAI_STATE_PATH", sources / "state")),
+            warehouse=warehouse,
+            ledger=Path(env.get("ZHENGAI_LEDGER", warehouse.parent / "ledger.sqlite")),
+            outbox=Path(env.get("ZHENGAI_OUTBOX", base / "outbox")),
+            smtp_url=env.get("ZHENGAI_SMTP_URL") or None,
+        )
