@@ -1,0 +1,40 @@
+# Two commands on a fresh machine with Python 3.11 and make: `make demo`, `make test`.
+# uv comes from PyPI into .tools/ when it is not already on PATH.
+
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+RUN := $(UV) run --frozen
+export UV_PYTHON_DOWNLOADS := never
+export DAGSTER_HOME ?= $(CURDIR)/data/demo/dagster_home
+
+.PHONY: install demo sync test ui clean
+
+install: .venv/.synced
+
+$(CURDIR)/.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet "uv==0.13.9"
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	@touch $@
+
+# The nightly sync on a generated demo school: SQLite sources, DuckDB warehouse, e-mails in the outbox.
+demo: install
+	@mkdir -p $(DAGSTER_HOME)
+	@test -f data/demo/sources/jw.sqlite || $(RUN) zhengai generate
+	$(RUN) zhengai sync
+
+sync: install
+	@mkdir -p $(DAGSTER_HOME)
+	$(RUN) zhengai sync
+
+test: install
+	$(RUN) pytest -q
+
+# Dagster UI on http://127.0.0.1:3000 with the schedule and sensors (daemon included).
+ui: install
+	@mkdir -p $(DAGSTER_HOME)
+	$(RUN) dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+clean:
+	rm -rf data/demo dbt_project/target dbt_project/logs
