@@ -1,0 +1,188 @@
+"""The declarative source config (sources.yml) as typed, validated objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_CONFIG = Path(__file__).with_name("sources.yml")
+
+TYPES = {"text", "integer", "real", "boolean", "timestamp", "year_month"}
+MODES = {
+    "sql": {"snapshot", "append", "changing"},
+    "xlsx": {"yearly"},
+}
+# Workbook tables carry the collection year taken from the file name.
+COLLECTION_YEAR = "collection_year"
+
+
+class ConfigError(ValueError):
+    """sources.yml does not describe a loadable source."""
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    name: str
+    type: str
+    required: bool = False
+    allowed: tuple[Any, ...] | None = None
+    header: str | None = None  # xlsx: the Chinese column title (or item of a key_value sheet)
+
+
+@dataclass(frozen=True)
+class TableConfig:
+    source: str
+    name: str
+    kind: str
+    mode: str
+    key: tuple[str, ...]
+    columns: tuple[ColumnSpec, ...]
+    watermark: str | None = None
+    lookback_days: float = 0
+    sheet: str | None = None
+    layout: str = "table"
+
+    @property
+    def raw_schema(self) -> str:
+        return f"raw_{self.source}"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> ColumnSpec:
+        return next(c for c in self.columns if c.name == name)
+
+
+@dataclass(frozen=True)
+class WorkbookLayout:
+    title_rows: int
+    notes_marker: str
+    item_header: str
+    value_headers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    name: str
+    kind: str
+    description: str  # the system's Chinese name
+    tables: tuple[TableConfig, ...]
+    workbook: WorkbookLayout | None = None
+
+    def table(self, name: str) -> TableConfig:
+        for table in self.tables:
+            if table.name == name:
+                return table
+        raise KeyError(f"{self.name} has no table {name}")
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    sources: dict[str, SourceSpec]
+    batch_size: int
+    lookback_days: float
+
+    def tables(self, sources: list[str] | None = None) -> list[TableConfig]:
+        names = list(self.sources) if sources is None else sources
+        unknown = [n for n in names if n not in self.sources]
+        if unknown:
+            raise ConfigError(f"unknown source(s) {unknown}; known: {list(self.sources)}")
+        return [t for n in names for t in self.sources[n].tables]
+
+
+def load_config(path: Path | None = None) -> SourceConfig:
+    path = Path(path) if path else DEFAULT_CONFIG
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    settings = doc.get("settings", {})
+    lookback = float(settings.get("lookback_days", 0))
+    sources = {
+        name: _parse_source(name, spec, lookback) for name, spec in doc["sources"].items()
+    }
+    return SourceConfig(
+        sources=sources,
+        batch_size=int(settings.get("batch_size", 100_000)),
+        lookback_days=lookback,
+    )
+
+
+def _parse_source(name: str, spec: dict, lookback_days: float) -> SourceSpec:
+    kind = spec.get("kind")
+    if kind not in MODES:
+        raise ConfigError(f"source {name}: kind must be one of {sorted(MODES)}, got {kind!r}")
+    workbook = None
+    if kind == "xlsx":
+        wb = spec.get("workbook") or {}
+        try:
+            workbook = WorkbookLayout(
+                title_rows=int(wb["title_rows"]),
+                notes_marker=wb["notes_marker"],
+                item_header=wb["item_header"],
+                value_headers=tuple(wb["value_headers"]),
+            )
+        except KeyError as missing:
+            raise ConfigError(f"source {name}: workbook needs {missing}") from None
+    tables = tuple(_parse_table(name, kind, table, tspec, lookback_days)
+                   for table, tspec in spec["tables"].items())
+    return SourceSpec(name=name, kind=kind, description=spec.get("description", name),
+                      tables=tables, workbook=workbook)
+
+
+def _parse_table(source: str, kind: str, name: str, spec: dict,
+                 lookback_days: float) -> TableConfig:
+    where = f"{source}.{name}"
+    mode = spec.get("mode")
+    if mode not in MODES[kind]:
+        raise ConfigError(f"{where}: mode must be one of {sorted(MODES[kind])}, got {mode!r}")
+    key = list(spec.get("key") or [])
+    watermark = spec.get("watermark")
+    if mode in ("append", "changing") and not watermark:
+        raise ConfigError(f"{where}: mode {mode} needs a watermark column")
+    if kind == "sql" and not key:
+        raise ConfigError(f"{where}: a key is required")
+    layout = spec.get("layout", "table")
+    if kind == "xlsx" and (not spec.get("sheet") or layout not in ("table", "key_value")):
+        raise ConfigError(f"{where}: a workbook table needs its sheet number and a layout "
+                          f"of table or key_value")
+
+    columns = []
+    for col, cspec in spec["columns"].items():
+        cspec = {"type": cspec} if isinstance(cspec, str) else dict(cspec)
+        if cspec.get("type") not in TYPES:
+            raise ConfigError(f"{where}.{col}: type must be one of {sorted(TYPES)}")
+        if kind == "xlsx" and not cspec.get("header"):
+            raise ConfigError(f"{where}.{col}: a workbook column needs its Chinese header")
+        allowed = cspec.get("allowed")
+        columns.append(ColumnSpec(
+            name=col,
+            type=cspec["type"],
+            required=bool(cspec.get("required")) or col in key or col == watermark,
+            allowed=tuple(allowed) if allowed is not None else None,
+            header=cspec.get("header"),
+        ))
+    if kind == "xlsx":
+        columns.insert(0, ColumnSpec(COLLECTION_YEAR, "integer", required=True))
+        key.insert(0, COLLECTION_YEAR)
+
+    names = {c.name for c in columns}
+    for col in [*key, *([watermark] if watermark else [])]:
+        if col not in names:
+            raise ConfigError(f"{where}: key or watermark column {col} is not among its columns")
+    if mode == "append" and next(c for c in columns if c.name == watermark).type != "integer":
+        raise ConfigError(f"{where}: an append watermark must be an increasing integer column")
+
+    return TableConfig(
+        source=source,
+        name=name,
+        kind=kind,
+        mode=mode,
+        key=tuple(key),
+        columns=tuple(columns),
+        watermark=watermark,
+        lookback_days=float(spec.get("lookback_days", lookback_days)) if mode == "changing" else 0,
+        sheet=spec.get("sheet"),
+        layout=layout,
+    )

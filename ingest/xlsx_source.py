@@ -1,0 +1,143 @@
+"""Connector for the state data platform's yearly workbooks (`<state_path>/<year>.xlsx`).
+
+Finds each table's sheet by its table number, skips the title row, maps the Chinese header
+of row 2 to the contract's English columns, stops at the trailing notes (填表说明) and pivots
+form-like key_value sheets (item, value) to one row per year. Cells come out as text; the
+contract (contract.py) parses numbers with thousands separators, 2019.09 and 是/否.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+
+from ingest.config import COLLECTION_YEAR, TableConfig, WorkbookLayout
+from ingest.contract import ContractError
+
+WORKBOOK_NAME = re.compile(r"^(\d{4})\.xlsx$")
+ORIGIN = "_origin"  # where a row came from (workbook!sheet row); kept in quarantine raw_values
+
+
+def workbooks(state_path: Path) -> dict[int, Path]:
+    """Collection year → workbook, for every <year>.xlsx in state_path."""
+    found = {}
+    for path in sorted(Path(state_path).glob("*.xlsx")):
+        match = WORKBOOK_NAME.match(path.name)
+        if match:
+            found[int(match.group(1))] = path
+    return found
+
+
+def read_table(path: Path, year: int, table: TableConfig, layout: WorkbookLayout) -> pl.DataFrame:
+    """One table of one workbook: text columns named as the contract, plus collection_year."""
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheet_name = _find_sheet(book.sheetnames, table.sheet, path)
+        rows = list(book[sheet_name].iter_rows(values_only=True))
+    finally:
+        book.close()
+    where = f"workbook {path.name}, sheet {sheet_name}"
+    if len(rows) <= layout.title_rows:
+        raise ContractError(f"{where}: no header row")
+    header = [_normalise(h) for h in rows[layout.title_rows]]
+    first_data_row = layout.title_rows + 2  # Excel numbers rows from 1; the header precedes
+    body = _data_rows(rows[layout.title_rows + 1:], first_data_row, layout.notes_marker)
+    columns = [c for c in table.columns if c.name != COLLECTION_YEAR]
+    if table.layout == "key_value":
+        records = [_pivot(header, body, columns, layout, where)]
+        origins = [f"{path.name}!{sheet_name}"]
+    else:
+        positions = {}
+        for c in columns:
+            if _normalise(c.header) not in header:
+                raise ContractError(f"{where}: header '{c.header}' (column {c.name}) not found; "
+                                    f"the sheet has {', '.join(h for h in header if h)}")
+            positions[c.name] = header.index(_normalise(c.header))
+        records = [{c.name: _cell_text(_at(values, positions[c.name]), c.type) for c in columns}
+                   for _, values in body]
+        origins = [f"{path.name}!{sheet_name} row {number}" for number, _ in body]
+    frame = pl.DataFrame(records, schema={c.name: pl.String for c in columns}, orient="row")
+    return frame.select(
+        pl.lit(year, dtype=pl.Int64).alias(COLLECTION_YEAR),
+        *(pl.col(c.name) for c in columns),
+        pl.Series(ORIGIN, origins, dtype=pl.String),
+    )
+
+
+def _find_sheet(names: list[str], number: str, path: Path) -> str:
+    # the sheet is named by its table number, maybe followed by its title: "A6-1 校内专任教师"
+    pattern = re.compile(rf"^表?{re.escape(number)}(?![-\d])", re.IGNORECASE)
+    for name in names:
+        if pattern.match(name.strip()):
+            return name
+    raise ContractError(f"workbook {path.name}: sheet {number} not found "
+                        f"(sheets: {', '.join(names)})")
+
+
+def _data_rows(rows: list[tuple], first_row: int, notes_marker: str) -> list[tuple[int, tuple]]:
+    """(Excel row number, values) of the data rows: blank rows skipped, notes and after dropped."""
+    kept = []
+    for offset, values in enumerate(rows):
+        texts = [str(v).strip() for v in values if v is not None and str(v).strip()]
+        if not texts:
+            continue
+        if texts[0].startswith(notes_marker):
+            break
+        kept.append((offset + first_row, values))
+    return kept
+
+
+def _pivot(header: list[str], body: list[tuple[int, tuple]], columns, layout: WorkbookLayout,
+           where: str) -> dict[str, str | None]:
+    item_header = _normalise(layout.item_header)
+    value_header = next((h for h in map(_normalise, layout.value_headers) if h in header), None)
+    if item_header not in header or value_header is None:
+        raise ContractError(f"{where}: header must have '{layout.item_header}' and one of "
+                            f"{'/'.join(layout.value_headers)}; the sheet has "
+                            f"{', '.join(h for h in header if h)}")
+    item_at, value_at = header.index(item_header), header.index(value_header)
+    values: dict[str, object] = {}
+    for _, row in body:
+        item = _normalise(_at(row, item_at))
+        if item in values:
+            raise ContractError(f"{where}: item '{item}' appears twice")
+        values[item] = _at(row, value_at)
+    record = {}
+    for c in columns:
+        if _normalise(c.header) not in values:
+            raise ContractError(f"{where}: item '{c.header}' (column {c.name}) not found")
+        record[c.name] = _cell_text(values[_normalise(c.header)], c.type)
+    return record
+
+
+def _at(values: tuple, position: int) -> object:
+    # read-only worksheets give short tuples for rows whose last cells are empty
+    return values[position] if position < len(values) else None
+
+
+def _normalise(header: object) -> str:
+    """Header text compared without spaces and with full-width brackets."""
+    if header is None:
+        return ""
+    text = re.sub(r"\s+", "", str(header))
+    return text.replace("(", "（").replace(")", "）")
+
+
+def _cell_text(value: object, type_: str) -> str | None:
+    """A cell as the text the contract parses; numbers typed into Excel keep their meaning."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, (datetime, date)):
+        return value.strftime("%Y-%m" if type_ == "year_month" else "%Y-%m-%d")
+    if isinstance(value, float):
+        if type_ == "year_month":
+            return f"{value:.2f}"  # 2019.1 typed as a number is October: 2019.10
+        return str(int(value)) if value.is_integer() else repr(value)
+    text = str(value).strip()
+    return text or None
