@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 import ingest
-from conftest import LAYOUTS
+from ingest_testkit import LAYOUTS
 
 SERVERS = {
     "mariadb": os.environ.get("ZHENGAI_TEST_MARIADB_URL",
