@@ -1,7 +1,5 @@
 """The dbt project as Dagster assets: one cached DbtProject, one translator."""
 
-from __future__ import annotations
-
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -42,7 +40,8 @@ class ZhengaiDbtTranslator(DagsterDbtTranslator):
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
-            return dg.AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"].lower()])
+            # Sources are keyed by their warehouse schema, as the ingest assets are.
+            return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"].lower()])
         return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:

@@ -1,7 +1,5 @@
 """One Dagster multi-asset per source system, its tables taken from ingest/sources.yml."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 import ingest
@@ -47,7 +45,7 @@ def build_source_assets(source_name: str, table_names: list[str], description: s
             paths.warehouse_path,
             paths.source_urls,
             paths.state_path,
-            run_id=context.run_id,
+            run_id=context.run.run_id,
             sources=[source_name],
         )
         by_table = {r.table_name: r for r in results}

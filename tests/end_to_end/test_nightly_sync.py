@@ -1,0 +1,125 @@
+"""The foundation's promise, end to end: sources → warehouse → checks → ledger → e-mails.
+
+A 300-student school is generated, synced through the real Dagster jobs, then synced
+again with nothing changed in the sources.
+"""
+
+from __future__ import annotations
+
+import email
+import io
+import re
+from email import policy
+
+import duckdb
+import openpyxl
+
+from expectations import load_departments_csv, load_registry_csv
+from orchestration.settings import REGISTRY_DIR
+
+from end_to_end_testkit import ledger_rows, raw_row_counts
+
+ID_NUMBER = re.compile(r"\b\d{17}[\dX]\b")
+PHONE = re.compile(r"\b1[3-9]\d{9}\b")
+
+
+def read_outbox(outbox):
+    messages = []
+    for path in sorted(outbox.glob("*.eml")):
+        messages.append(email.message_from_bytes(path.read_bytes(), policy=policy.default))
+    return messages
+
+
+def attachment_rows(message) -> list[dict]:
+    for part in message.iter_attachments():
+        if part.get_filename().endswith(".xlsx"):
+            sheet = openpyxl.load_workbook(io.BytesIO(part.get_content())).worksheets[0]
+            rows = list(sheet.iter_rows(values_only=True))
+            return [dict(zip(rows[0], row)) for row in rows[1:]]
+    return []
+
+
+def owner_email(code: str) -> str:
+    point = next(p for p in load_registry_csv(REGISTRY_DIR / "quality_control_points.csv") if p.code == code)
+    department = next(
+        d for d in load_departments_csv(REGISTRY_DIR / "departments.csv")
+        if d.department_code == point.owner_department_code
+    )
+    return department.email
+
+
+def planted_entities(planted: dict, code: str) -> set[tuple[str, str]]:
+    return {(w["entity_id"], w["period"]) for w in planted["expected_warnings"] if w["indicator_code"] == code}
+
+
+def test_first_sync_succeeds_and_reports(two_syncs):
+    first = two_syncs.first
+    assert first.succeeded, first.errors
+    assert set(first.rows_by_source) == {"jw", "hr", "xg", "state"}
+    for source, (read, loaded, quarantined) in first.rows_by_source.items():
+        assert read == loaded + quarantined, source
+        assert loaded > 0, source
+    assert first.models_built > 50
+    assert first.control_points_evaluated == 36
+    assert not first.failed_tables
+
+
+def test_every_source_table_lands_minus_quarantine(two_syncs, planted_json):
+    with duckdb.connect(str(two_syncs.settings.warehouse), read_only=True) as con:
+        quarantined = dict(
+            con.execute(
+                "select table_name, count(*) from meta.quarantine group by table_name"
+            ).fetchall()
+        )
+        raw = con.execute(
+            "select table_name, table_schema from information_schema.tables where table_schema in ('raw_jw', 'raw_hr', 'raw_xg')"
+        ).fetchall()
+        assert {table for table, _ in raw} == set(planted_json["row_counts"])
+        for table, schema in raw:
+            loaded = con.execute(f'select count(*) from {schema}."{table}"').fetchone()[0]
+            assert loaded == planted_json["row_counts"][table] - quarantined.get(table, 0), table
+        reasons = con.execute("select table_name, rule from meta.quarantine").fetchall()
+    # The generator plants exactly one duplicated check-in.
+    assert reasons == [("JW_KQ_XSKQB", "duplicate_key")]
+
+
+def test_planted_findings_are_warnings(two_syncs, planted_json):
+    with duckdb.connect(str(two_syncs.settings.warehouse), read_only=True) as con:
+        warnings = set(
+            con.execute(
+                "select indicator_code, entity_id, period from marts.mart_quality__status where status = '预警'"
+            ).fetchall()
+        )
+    expected = {(w["indicator_code"], w["entity_id"], w["period"]) for w in planted_json["expected_warnings"]}
+    assert expected <= warnings
+
+
+def test_absence_email_names_exactly_the_planted_students(two_syncs, planted_json):
+    recipient = owner_email("STU_ABSENT_PERIODS")
+    to_owner = [m for m in read_outbox(two_syncs.settings.outbox) if recipient in m["To"]]
+    assert len(to_owner) == 1, "one digest per department"
+    message = to_owner[0]
+    assert message["Subject"].startswith("【质量预警】")
+    rows = [r for r in attachment_rows(message) if r["质控点代码"] == "STU_ABSENT_PERIODS"]
+    assert {(r["编号"], r["周期"]) for r in rows} == planted_entities(planted_json, "STU_ABSENT_PERIODS")
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    for student, _ in planted_entities(planted_json, "STU_ABSENT_PERIODS"):
+        assert student in body
+
+
+def test_emails_carry_no_personal_numbers(two_syncs):
+    messages = read_outbox(two_syncs.settings.outbox)
+    assert messages
+    for message in messages:
+        text = message.get_body(preferencelist=("plain",)).get_content()
+        assert not ID_NUMBER.search(text) and not PHONE.search(text), message["Subject"]
+
+
+def test_second_sync_changes_nothing(two_syncs):
+    second = two_syncs.second
+    assert second.succeeded, second.errors
+    assert raw_row_counts(two_syncs.settings.warehouse) == two_syncs.raw_counts_after_first
+    assert sorted(p.name for p in two_syncs.settings.outbox.glob("*.eml")) == two_syncs.outbox_after_first
+    assert second.emails == []
+    # Same warnings, same states: nothing new was raised and nothing re-notified.
+    assert ledger_rows(two_syncs.settings.ledger) == two_syncs.ledger_after_first
