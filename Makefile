@@ -8,7 +8,11 @@ export DAGSTER_HOME ?= $(CURDIR)/data/demo/dagster_home
 
 .PHONY: install demo sync test ui clean
 
-install: .venv/.synced
+install: .venv/.synced $(DAGSTER_HOME)/dagster.yaml
+
+$(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml
+	@mkdir -p $(DAGSTER_HOME)
+	@test -f $@ || cp orchestration/dagster.yaml $@
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m venv .tools
@@ -20,12 +24,10 @@ $(CURDIR)/.tools/bin/uv:
 
 # The nightly sync on a generated demo school: SQLite sources, DuckDB warehouse, e-mails in the outbox.
 demo: install
-	@mkdir -p $(DAGSTER_HOME)
 	@test -f data/demo/sources/jw.sqlite || $(RUN) zhengai generate
 	$(RUN) zhengai sync
 
 sync: install
-	@mkdir -p $(DAGSTER_HOME)
 	$(RUN) zhengai sync
 
 test: install
@@ -33,7 +35,6 @@ test: install
 
 # Dagster UI on http://127.0.0.1:3000 with the schedule and sensors (daemon included).
 ui: install
-	@mkdir -p $(DAGSTER_HOME)
 	$(RUN) dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
 clean:
