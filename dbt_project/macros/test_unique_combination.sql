@@ -1,0 +1,7 @@
+{#- No dbt packages offline, so the one multi-column test zhengai needs lives here. -#}
+{% test unique_combination(model, columns) %}
+select {{ columns | join(', ') }}, count(*) as rows_per_key
+from {{ model }}
+group by {{ columns | join(', ') }}
+having count(*) > 1
+{% endtest %}

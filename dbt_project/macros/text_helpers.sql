@@ -1,0 +1,19 @@
+{#- Vendor systems write empty strings and padding where they mean "no value". -#}
+{% macro clean_text(column) -%}
+    nullif(trim(cast({{ column }} as varchar)), '')
+{%- endmacro %}
+
+{#- 是/否 flags of the HR system and the state platform. Anything else is unknown (null),
+    never silently false. -#}
+{% macro yes_no_flag(column) -%}
+    case {{ clean_text(column) }} when '是' then true when '否' then false end
+{%- endmacro %}
+
+{#- Dates arrive as 'YYYY-MM-DD' text; a value that does not parse becomes null. -#}
+{% macro to_date(column) -%}
+    try_cast({{ clean_text(column) }} as date)
+{%- endmacro %}
+
+{% macro to_timestamp(column) -%}
+    try_cast({{ clean_text(column) }} as timestamp)
+{%- endmacro %}

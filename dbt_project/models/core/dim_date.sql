@@ -1,0 +1,23 @@
+-- One row per day of the school years known to the data center, with the period names
+-- the marts use (month '2024-10', term '2024-2025-1', school year '2024-2025').
+with days as (
+    select cast(day as date) as date_day
+    from range(
+        (select cast(min(start_date) as timestamp) from {{ ref('dim_school_year') }}),
+        (select cast(max(end_date) + interval 1 day as timestamp) from {{ ref('dim_school_year') }}),
+        interval 1 day
+    ) as spine(day)
+)
+
+select
+    days.date_day,
+    year(days.date_day) as calendar_year,
+    strftime(days.date_day, '%Y-%m') as month,
+    isodow(days.date_day) as iso_day_of_week,
+    isodow(days.date_day) >= 6 as is_weekend,
+    {{ school_year_of('days.date_day') }} as school_year,
+    terms.term_name,
+    coalesce(days.date_day between terms.first_session_date and terms.last_session_date, false) as is_teaching_period
+from days
+left join {{ ref('dim_term') }} as terms
+    on days.date_day between terms.start_date and terms.end_date

@@ -1,0 +1,40 @@
+-- One identity per student across systems: 教务 keys the register by XH_ID, 学工 by XH.
+-- The student number XH is the cross-system id and the key here; the 教务 register is
+-- the authority on who is a student, 学工 adds the counsellor and the dorm.
+-- Personal data (national id, phone, family finances) is not carried into the data center.
+with register as (
+    select * from {{ ref('stg_jw__student_register') }}
+    where student_number is not null
+    {{ keep_latest_per_key('student_number') }}
+),
+
+student_affairs as (
+    select * from {{ ref('stg_xg__students') }}
+    {{ keep_latest_per_key('student_number') }}
+)
+
+select
+    register.student_number,
+    register.student_id,
+    register.student_name,
+    register.gender,
+    register.birth_date,
+    orgs.department_code,
+    register.major_id,
+    majors.major_code,
+    majors.major_name,
+    register.class_id,
+    register.cohort_year,
+    register.register_status_code,
+    register.register_status,
+    register.register_status_zh,
+    register.entry_date,
+    student_affairs.counsellor_staff_id,
+    student_affairs.class_name as student_affairs_class_name,
+    student_affairs.dorm_building,
+    student_affairs.dorm_room,
+    student_affairs.student_number is not null as in_student_affairs
+from register
+left join {{ ref('stg_jw__organisations') }} as orgs on orgs.org_id = register.org_id
+left join {{ ref('dim_major') }} as majors on majors.major_id = register.major_id
+left join student_affairs on student_affairs.student_number = register.student_number

@@ -1,0 +1,23 @@
+-- One row per class session held (SKJL_ID) of a known teaching class: its date, month,
+-- term, school year and periods XS. Teaching load (TCH_TEACHING_PERIODS) sums these.
+-- Sessions of unknown teaching classes are listed in dq_excluded_records.
+with sessions as (
+    select * from {{ ref('stg_jw__class_sessions') }}
+    {{ keep_latest_per_key('session_id') }}
+)
+
+select
+    sessions.session_id,
+    sessions.teaching_class_id,
+    teaching_classes.teacher_staff_id,
+    sessions.session_date,
+    strftime(sessions.session_date, '%Y-%m') as month,
+    teaching_classes.term_name,
+    teaching_classes.school_year,
+    sessions.period_slots,
+    sessions.periods
+from sessions
+inner join {{ ref('dim_teaching_class') }} as teaching_classes
+    on teaching_classes.teaching_class_id = sessions.teaching_class_id
+where sessions.session_id is not null
+    and teaching_classes.term_name is not null

@@ -1,0 +1,21 @@
+-- One row per student in a teaching class (JW_XK_XSXKB: JXB_ID + XH_ID), for registered
+-- students and known teaching classes; other rows are in dq_excluded_records.
+with enrolments as (
+    select * from {{ ref('stg_jw__course_enrolments') }}
+    {{ keep_latest_per_key('enrolment_id') }}
+)
+
+select
+    enrolments.enrolment_id,
+    enrolments.teaching_class_id,
+    students.student_number,
+    enrolments.student_id,
+    teaching_classes.term_name,
+    teaching_classes.school_year,
+    enrolments.updated_at
+from enrolments
+inner join {{ ref('dim_student') }} as students on students.student_id = enrolments.student_id
+inner join {{ ref('dim_teaching_class') }} as teaching_classes
+    on teaching_classes.teaching_class_id = enrolments.teaching_class_id
+where enrolments.enrolment_id is not null
+    and teaching_classes.term_name is not null

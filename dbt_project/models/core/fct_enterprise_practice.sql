@@ -1,0 +1,19 @@
+-- One row per stay of a teacher in an enterprise (SJ_ID), with its days TS. Like training,
+-- it counts for the school year in which it ended. Undated records are in dq_excluded_records.
+with practice as (
+    select * from {{ ref('stg_hr__enterprise_practice') }}
+    {{ keep_latest_per_key('practice_id') }}
+)
+
+select
+    practice_id,
+    staff_id,
+    enterprise_name,
+    start_date,
+    end_date,
+    days,
+    {{ school_year_of('coalesce(end_date, start_date)') }} as school_year
+from practice
+where practice_id is not null
+    and staff_id is not null
+    and coalesce(end_date, start_date) is not null

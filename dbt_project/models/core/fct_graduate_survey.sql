@@ -1,0 +1,24 @@
+-- One row per answer to the one-year-on graduate survey (学工 XG_GZDC) of a registered
+-- student: graduate satisfaction BYSMYD and employer satisfaction DWMYD (1–5; empty when
+-- the employer did not answer), with the graduate's major. Satisfied = rating 4 or 5.
+with answers as (
+    select * from {{ ref('stg_xg__graduate_surveys') }}
+    {{ keep_latest_per_key('survey_answer_id') }}
+)
+
+select
+    answers.survey_answer_id,
+    answers.student_number,
+    answers.graduation_year,
+    cast(answers.graduation_year as varchar) as graduation_year_name,
+    students.major_code,
+    students.department_code,
+    case when answers.graduate_satisfaction between 1 and 5 then answers.graduate_satisfaction end
+        as graduate_satisfaction,
+    case when answers.employer_satisfaction between 1 and 5 then answers.employer_satisfaction end
+        as employer_satisfaction,
+    answers.survey_date
+from answers
+inner join {{ ref('dim_student') }} as students on students.student_number = answers.student_number
+where answers.survey_answer_id is not null
+    and answers.graduation_year is not null

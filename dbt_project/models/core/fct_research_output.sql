@@ -1,0 +1,19 @@
+-- One row per research output (CG_ID: paper, patent, book, textbook, prize) of a staff
+-- member, in the school year of its date. Other records are in dq_excluded_records.
+with outputs as (
+    select * from {{ ref('stg_hr__research_outputs') }}
+    {{ keep_latest_per_key('output_id') }}
+)
+
+select
+    output_id,
+    staff_id,
+    output_kind_zh,
+    output_title,
+    output_level_zh,
+    output_date,
+    {{ school_year_of('output_date') }} as school_year
+from outputs
+where output_id is not null
+    and staff_id is not null
+    and output_date is not null

@@ -1,0 +1,23 @@
+-- One row per honour or sanction of a staff member (人事 RS_JCJL, 师德), dated and placed in
+-- its school year. TCH_SANCTIONS counts the sanctions (处分). Undated records or records
+-- of unknown kind are in dq_excluded_records.
+with records as (
+    select * from {{ ref('stg_hr__honours_sanctions') }}
+    {{ keep_latest_per_key('record_id') }}
+)
+
+select
+    record_id,
+    staff_id,
+    record_kind,
+    record_kind_zh,
+    record_kind = 'sanction' as is_sanction,
+    record_name,
+    record_level_zh,
+    record_date,
+    {{ school_year_of('record_date') }} as school_year
+from records
+where record_id is not null
+    and staff_id is not null
+    and record_date is not null
+    and record_kind is not null

@@ -1,0 +1,14 @@
+-- State sheet A10-1: students per major and cohort as reported, one row per collection
+-- year, major code and cohort (the latest load wins when a year was loaded twice).
+select
+    collection_year,
+    {{ school_year_name('collection_year - 1') }} as school_year,
+    major_code,
+    major_name,
+    cohort_year,
+    students
+from {{ ref('stg_state__enrolled_students') }}
+where collection_year is not null and major_code is not null and cohort_year is not null
+qualify row_number() over (
+    partition by collection_year, major_code, cohort_year order by _loaded_at desc nulls last
+) = 1

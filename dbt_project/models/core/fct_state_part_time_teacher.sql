@@ -1,0 +1,16 @@
+-- State sheet A6-3: part-time teachers from industry, one row per collection year and
+-- external number. They are in no HR record and belong to no college: they count at school
+-- level only (0.5 each in the student–teacher ratio).
+select
+    collection_year,
+    {{ school_year_name('collection_year - 1') }} as school_year,
+    external_teacher_id,
+    teacher_name,
+    employer_name,
+    title,
+    periods_this_year
+from {{ ref('stg_state__part_time_teachers') }}
+where collection_year is not null and external_teacher_id is not null
+qualify row_number() over (
+    partition by collection_year, external_teacher_id order by _loaded_at desc nulls last
+) = 1

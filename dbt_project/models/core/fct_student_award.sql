@@ -1,0 +1,21 @@
+-- One row per award or financial aid (学工 XG_JZXJ) of a registered student, in the school
+-- year of its date. Other records are in dq_excluded_records.
+with awards as (
+    select * from {{ ref('stg_xg__awards') }}
+    {{ keep_latest_per_key('award_id') }}
+)
+
+select
+    awards.award_id,
+    awards.student_number,
+    awards.award_name,
+    awards.award_kind,
+    awards.award_kind_zh,
+    awards.award_level_zh,
+    awards.amount_yuan,
+    awards.award_date,
+    {{ school_year_of('awards.award_date') }} as school_year
+from awards
+inner join {{ ref('dim_student') }} as students on students.student_number = awards.student_number
+where awards.award_id is not null
+    and awards.award_date is not null

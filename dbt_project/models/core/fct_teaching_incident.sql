@@ -1,0 +1,19 @@
+-- One row per teaching incident (SG_ID) with a teacher and a date; the school year is the
+-- one the incident date falls in. Other records are in dq_excluded_records.
+with incidents as (
+    select * from {{ ref('stg_jw__teaching_incidents') }}
+    {{ keep_latest_per_key('incident_id') }}
+)
+
+select
+    incident_id,
+    teacher_staff_id,
+    incident_date,
+    {{ school_year_of('incident_date') }} as school_year,
+    severity,
+    severity_zh,
+    description
+from incidents
+where incident_id is not null
+    and teacher_staff_id is not null
+    and incident_date is not null

@@ -1,0 +1,21 @@
+-- One row per training taken by a staff member (PX_ID). A training counts for the school
+-- year in which it ended (JSRQ; the start date when the end is missing): the hours are
+-- earned on completion. Undated records are in dq_excluded_records.
+with trainings as (
+    select * from {{ ref('stg_hr__trainings') }}
+    {{ keep_latest_per_key('training_id') }}
+)
+
+select
+    training_id,
+    staff_id,
+    training_name,
+    training_kind_zh,
+    start_date,
+    end_date,
+    hours,
+    {{ school_year_of('coalesce(end_date, start_date)') }} as school_year
+from trainings
+where training_id is not null
+    and staff_id is not null
+    and coalesce(end_date, start_date) is not null

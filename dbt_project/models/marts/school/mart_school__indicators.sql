@@ -1,0 +1,186 @@
+-- 学校层质控点 · the school layer's indicators: one row per indicator, entity and period.
+-- Two kinds of entity: the school (entity_id = the school code of state sheet A1, or
+-- 'SCHOOL' when the platform never gave one; no unit) and its colleges (entity_id = unit_id
+-- = department_code). Periods are school years ('2024-2025'; the state platform's
+-- collection year 2025) and graduation years ('2025'). Definitions: INDICATORS.md.
+--
+-- Students = register status 01 在读 at the end of the school year (fct_student_school_year).
+-- Full-time teachers = HR 专任教师 and 在职 at the end of the year (fct_staff_school_year).
+-- Part-time teachers = state sheet A6-3 of the matching collection year; they belong to no
+-- college, so college ratios count full-time teachers only. State figures are converted
+-- from 万元 to 元 (× 10 000). A figure the state platform did not give (no workbook for the
+-- year) leaves the value null (数据不足) rather than guessing.
+--   SCH_STUDENT_TEACHER_RATIO   students / (full-time + 0.5 × part-time)
+--   SCH_POSTGRAD_TEACHER_RATE   full-time teachers with a 博士 or 硕士 degree / full-time × 100
+--   SCH_SENIOR_TITLE_RATE       full-time teachers 正高 or 副高 / full-time × 100
+--   SCH_DUAL_QUALIFIED_RATE     dual-qualified (双师型) full-time teachers / full-time × 100
+--   SCH_PARTTIME_SHARE          part-time / full-time × 100
+--   SCH_BUILDING_PER_STUDENT    (teaching and research + admin office floor area, A3) / students
+--   SCH_EQUIPMENT_PER_STUDENT   teaching and research equipment value (A3, 元) / students
+--   SCH_BOOKS_PER_STUDENT       paper books (A3) / students
+--   SCH_FUNDING_PER_STUDENT     (财政经常性补助收入 + 中央、地方财政专项投入, A5-1, 元) / students
+--   SCH_EMPLOY_RATE             employed / graduates × 100 per graduation year (XG_BYQX)
+--   COL_STUDENT_TEACHER_RATIO   the college's students / its full-time teachers (colleges
+--                               with students; null when it has no full-time teacher)
+--   COL_DUAL_QUALIFIED_RATE     the college's dual-qualified / full-time teachers × 100
+with years as (
+    select * from {{ ref('dim_school_year') }}
+),
+
+school as (
+    select
+        coalesce(max_by(school_code, collection_year), 'SCHOOL') as school_id,
+        max_by(school_name, collection_year) as school_name
+    from {{ ref('fct_state_school_year') }}
+    where school_code is not null
+),
+
+students as (
+    select school_year, department_code, grouping(department_code) = 1 as is_school_total, count(*) as students
+    from {{ ref('fct_student_school_year') }}
+    where is_enrolled_at_end
+    group by grouping sets ((school_year), (school_year, department_code))
+),
+
+teachers as (
+    select
+        school_year,
+        department_code,
+        grouping(department_code) = 1 as is_school_total,
+        count(*) as full_time,
+        count(*) filter (where is_dual_qualified) as dual_qualified,
+        count(*) filter (where has_postgraduate_degree) as postgraduate,
+        count(*) filter (where has_senior_title) as senior_title
+    from {{ ref('fct_staff_school_year') }}
+    where is_full_time_teacher
+    group by grouping sets ((school_year), (school_year, department_code))
+),
+
+part_time as (
+    select school_year, count(*) as part_time
+    from {{ ref('fct_state_part_time_teacher') }}
+    group by school_year
+),
+
+school_years as (
+    select
+        years.school_year,
+        coalesce(students.students, 0) as students,
+        coalesce(teachers.full_time, 0) as full_time,
+        coalesce(teachers.dual_qualified, 0) as dual_qualified,
+        coalesce(teachers.postgraduate, 0) as postgraduate,
+        coalesce(teachers.senior_title, 0) as senior_title,
+        -- no rows in A6-3 means none only when the platform reported that year at all
+        case when years.has_state_data then coalesce(part_time.part_time, 0) end as part_time,
+        state.teaching_research_building_m2 + state.admin_office_building_m2 as building_m2,
+        state.equipment_value_wan * 10000 as equipment_yuan,
+        state.paper_books,
+        (state.fiscal_recurrent_subsidy_wan + state.special_fiscal_funding_wan) * 10000 as funding_yuan
+    from years
+    left join students on students.school_year = years.school_year and students.is_school_total
+    left join teachers on teachers.school_year = years.school_year and teachers.is_school_total
+    left join part_time on part_time.school_year = years.school_year
+    left join {{ ref('fct_state_school_year') }} as state on state.school_year = years.school_year
+),
+
+graduation_years as (
+    select
+        graduation_year_name as period,
+        count(*) as graduates,
+        count(*) filter (where is_employed) as employed
+    from {{ ref('fct_graduate_destination') }}
+    group by graduation_year_name
+),
+
+colleges as (
+    select department_code from {{ ref('dim_department') }} where kind = 'college'
+),
+
+college_years as (
+    select
+        years.school_year,
+        colleges.department_code,
+        coalesce(students.students, 0) as students,
+        coalesce(teachers.full_time, 0) as full_time,
+        coalesce(teachers.dual_qualified, 0) as dual_qualified
+    from years
+    cross join colleges
+    left join students
+        on students.school_year = years.school_year and not students.is_school_total
+        and students.department_code = colleges.department_code
+    left join teachers
+        on teachers.school_year = years.school_year and not teachers.is_school_total
+        and teachers.department_code = colleges.department_code
+),
+
+school_values as (
+    select 'SCH_STUDENT_TEACHER_RATIO' as indicator_code, school_year as period,
+        students / nullif(full_time + 0.5 * part_time, 0) as value,
+        students as numerator, full_time + 0.5 * part_time as denominator
+    from school_years
+    union all
+    select 'SCH_POSTGRAD_TEACHER_RATE', school_year, 100.0 * postgraduate / nullif(full_time, 0), postgraduate, full_time
+    from school_years
+    union all
+    select 'SCH_SENIOR_TITLE_RATE', school_year, 100.0 * senior_title / nullif(full_time, 0), senior_title, full_time
+    from school_years
+    union all
+    select 'SCH_DUAL_QUALIFIED_RATE', school_year, 100.0 * dual_qualified / nullif(full_time, 0), dual_qualified, full_time
+    from school_years
+    union all
+    select 'SCH_PARTTIME_SHARE', school_year, 100.0 * part_time / nullif(full_time, 0), part_time, full_time
+    from school_years
+    union all
+    select 'SCH_BUILDING_PER_STUDENT', school_year, building_m2 / nullif(students, 0), building_m2, students
+    from school_years
+    union all
+    select 'SCH_EQUIPMENT_PER_STUDENT', school_year, equipment_yuan / nullif(students, 0), equipment_yuan, students
+    from school_years
+    union all
+    select 'SCH_BOOKS_PER_STUDENT', school_year, paper_books / nullif(students, 0), paper_books, students
+    from school_years
+    union all
+    select 'SCH_FUNDING_PER_STUDENT', school_year, funding_yuan / nullif(students, 0), funding_yuan, students
+    from school_years
+    union all
+    select 'SCH_EMPLOY_RATE', period, 100.0 * employed / graduates, employed, graduates
+    from graduation_years
+),
+
+college_values as (
+    select 'COL_STUDENT_TEACHER_RATIO' as indicator_code, department_code, school_year as period,
+        students / nullif(full_time, 0) as value, students as numerator, full_time as denominator
+    from college_years
+    where students > 0
+    union all
+    select 'COL_DUAL_QUALIFIED_RATE', department_code, school_year,
+        100.0 * dual_qualified / full_time, dual_qualified, full_time
+    from college_years
+    where full_time > 0
+)
+
+select
+    school_values.indicator_code,
+    coalesce(school.school_id, 'SCHOOL') as entity_id,
+    school.school_name as entity_name,
+    cast(null as varchar) as unit_id,
+    school_values.period,
+    cast(school_values.value as double) as value,
+    cast(school_values.numerator as double) as numerator,
+    cast(school_values.denominator as double) as denominator
+from school_values
+left join school on true
+
+union all
+
+select
+    college_values.indicator_code,
+    college_values.department_code,
+    departments.department_name_zh,
+    college_values.department_code,
+    college_values.period,
+    cast(college_values.value as double),
+    cast(college_values.numerator as double),
+    cast(college_values.denominator as double)
+from college_values
+left join {{ ref('dim_department') }} as departments on departments.department_code = college_values.department_code

@@ -1,0 +1,7 @@
+select
+    {{ clean_text('BMDM') }} as hr_department_code,
+    {{ clean_text('BMMC') }} as department_name,
+    {{ clean_text('SJBMDM') }} as parent_hr_department_code,
+    _load_id,
+    _loaded_at
+from {{ source('hr', 'RS_BMXX') }}

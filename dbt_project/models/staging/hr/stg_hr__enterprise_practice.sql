@@ -1,0 +1,10 @@
+select
+    {{ clean_text('SJ_ID') }} as practice_id,
+    {{ clean_text('GH') }} as staff_id,
+    {{ clean_text('QYMC') }} as enterprise_name,
+    {{ to_date('KSRQ') }} as start_date,
+    {{ to_date('JSRQ') }} as end_date,
+    try_cast(TS as double) as days,
+    _load_id,
+    _loaded_at
+from {{ source('hr', 'RS_QYSJ') }}

@@ -1,0 +1,12 @@
+select
+    {{ clean_text('XM_ID') }} as project_id,
+    {{ clean_text('GH') }} as leader_staff_id,
+    {{ clean_text('XMMC') }} as project_name,
+    {{ clean_text('XMLB') }} as project_kind_zh,
+    {{ clean_text('JB') }} as project_level_zh,
+    {{ to_date('LXRQ') }} as approval_date,
+    try_cast(DZJF as double) as funds_received_wan,
+    {{ to_timestamp('GXSJ') }} as updated_at,
+    _load_id,
+    _loaded_at
+from {{ source('hr', 'KY_XMXX') }}

@@ -1,0 +1,11 @@
+select
+    {{ clean_text('PX_ID') }} as training_id,
+    {{ clean_text('GH') }} as staff_id,
+    {{ clean_text('PXMC') }} as training_name,
+    {{ clean_text('PXLB') }} as training_kind_zh,
+    {{ to_date('KSRQ') }} as start_date,
+    {{ to_date('JSRQ') }} as end_date,
+    try_cast(XS as double) as hours,
+    _load_id,
+    _loaded_at
+from {{ source('hr', 'RS_PXJL') }}

@@ -1,0 +1,10 @@
+select
+    {{ clean_text('ZYH_ID') }} as major_id,
+    {{ clean_text('ZYDM') }} as major_code,
+    {{ clean_text('ZYMC') }} as major_name,
+    {{ clean_text('JG_ID') }} as org_id,
+    try_cast(XZ as integer) as years_of_study,
+    try_cast(ZT as integer) = 1 as is_enrolling,
+    _load_id,
+    _loaded_at
+from {{ source('jw', 'ZFTAL_XTGL_ZYDMB') }}

@@ -1,0 +1,11 @@
+select
+    {{ clean_text('PJ_ID') }} as evaluation_id,
+    {{ clean_text('JXB_ID') }} as teaching_class_id,
+    {{ clean_text('JGH_ID') }} as teacher_staff_id,
+    {{ clean_text('XH_ID') }} as student_id,
+    {{ clean_text('XH_ID') }} is null as is_anonymous,
+    try_cast(ZF as double) as total_score,
+    {{ to_timestamp('PJSJ') }} as evaluated_at,
+    _load_id,
+    _loaded_at
+from {{ source('jw', 'JW_PJ_XSPFB') }}

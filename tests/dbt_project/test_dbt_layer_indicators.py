@@ -1,0 +1,145 @@
+"""Every course, teacher, major and school control point on the hand-made school
+(dbt_school.add_*_cases), where the answer is worked out by hand."""
+
+import pytest
+
+from dbt_school import TERM_1, TERM_2
+
+YEAR = "2024-2025"
+SCHOOL = "4132012345"  # school code of state sheet A1
+
+CASES = [
+    # (indicator, entity, period, value, numerator, denominator, status, why)
+    ("CRS_ATTEND_RATE", "JXB_C1", "2024-10", 100 * 45 / 55, 45, 55, "预警",
+     "present 出勤/迟到/早退, leave left out, the KQ_ID sent twice counted once"),
+    ("CRS_ATTEND_RATE", "JXB_C1", "2024-11", 100 * 8 / 12, 8, 12, "数据不足", "12 periods, fewer than 40"),
+    ("CRS_PASS_RATE", "JXB_C2", TERM_1, 50, 5, 10, "预警",
+     "不及格, 缺考, 作弊 fail, grade words pass from 及格, a 补考 does not rewrite the term"),
+    ("CRS_PASS_RATE", "JXB_C1", TERM_1, 50, 1, 2, "数据不足", "缓考 is left out: 2 students graded"),
+    ("CRS_PASS_RATE", "JXB_D1", TERM_2, 100 * 28 / 30, 28, 30, "达标", "30 graded"),
+    ("CRS_EVAL_SCORE", "JXB_C2", TERM_1, 85, 850, 10, "达标", "anonymous ratings count; 85 is the standard"),
+    ("CRS_EVAL_SCORE", "JXB_C1", TERM_1, 70, 210, 3, "数据不足", "3 ratings, fewer than 10"),
+    ("CRS_EVAL_SCORE", "JXB_C3", TERM_2, 90, 1800, 20, "达标", "20 ratings"),
+    ("CRS_SUPERVISOR_SCORE", "JXB_C2", TERM_1, 70, 140, 2, "未达标", "70 equals the warning value"),
+    ("CRS_SUPERVISOR_SCORE", "JXB_C1", TERM_1, 69.5, 69.5, 1, "预警", "just below it"),
+    ("TCH_EVAL_SCORE", "T010", YEAR, 2010 / 23, 2010, 23, "达标",
+     "all classes of the year; a rating without JGH_ID belongs to the class's teacher"),
+    ("TCH_EVAL_SCORE", "T011", YEAR, 85, 850, 10, "数据不足", "10 ratings, fewer than 20"),
+    ("TCH_EVAL_SCORE", "T001", YEAR, None, None, 0, "数据不足", "no ratings: no value, not 0"),
+    ("TCH_TEACHING_PERIODS", "T010", YEAR, 30, 30, 7, "预警", "Σ XS of the sessions held: 4×5 + 4 + 2×3"),
+    ("TCH_TEACHING_PERIODS", "T011", YEAR, 320, 320, 40, "达成目标", "40 sessions of 8 periods"),
+    ("TCH_TRAINING_HOURS", "T010", YEAR, 76, 76, 2, "达标", "trainings ending in the year; one ends in September 2025"),
+    ("TCH_TRAINING_HOURS", "T011", YEAR, 0, 0, 0, "预警", "its only training has no dates (dq_excluded_records)"),
+    ("TCH_PRACTICE_DAYS", "T010", YEAR, 10, 10, 1, "未达标", "10 days equals the warning value; summer 2024 is last year"),
+    ("TCH_INCIDENTS", "T010", YEAR, 1, 1, None, "预警", "one incident in the year, one in August 2024"),
+    ("TCH_INCIDENTS", "T011", YEAR, 0, 0, None, "达成目标", "none"),
+    ("TCH_SANCTIONS", "T010", YEAR, 1, 1, None, "预警", "a 处分 in the year; an honour and a 2020 sanction do not count"),
+    ("MAJ_EMPLOY_RATE", "550102", "2025", 100 * 12 / 14, 12, 14, "未达标", "every destination but 待就业 is employed"),
+    ("MAJ_MATCH_RATE", "550102", "2025", 70, 7, 10, "达标", "签约就业, 灵活就业, 自主创业 only"),
+    ("MAJ_REPORT_RATE", "550102", YEAR, 85, 17, 20, "未达标", "A7-6-1 of collection year 2025"),
+    ("MAJ_REPORT_RATE", "460301", YEAR, 100, 8, 8, "数据不足", "8 admitted, fewer than 10"),
+    ("MAJ_DROPOUT_RATE", "530302", YEAR, 10, 3, 30, "预警", "3 of the 30 在读 when the year began withdrew"),
+    ("MAJ_DROPOUT_RATE", "460301", YEAR, 0, 0, 7, "数据不足", "7 students, fewer than 30"),
+    ("MAJ_GRAD_SATISFACTION", "550102", "2024", 100 * 8 / 11, 8, 11, "预警", "ratings 4-5 of the 2024 graduates"),
+    ("MAJ_EMPLOYER_SATISFACTION", "550102", "2024", 75, 3, 4, "数据不足", "empty employer ratings left out: 4 answers"),
+    ("MAJ_PASS_RATE", "530302", TERM_2, 100 * 28 / 30, 28, 30, "达标", "缓考 left out, the 补考 does not count"),
+    ("MAJ_PASS_RATE", "510201", TERM_1, 50, 6, 12, "数据不足", "12 grades; an unreadable grade text is not counted"),
+    ("MAJ_PASS_RATE", "460301", TERM_1, 100 * 6 / 11, 6, 11, "数据不足", "the student cases' regular grades"),
+    ("COL_STUDENT_TEACHER_RATIO", "101", YEAR, 17, 34, 2, "达标", "students 在读 at the year's end / full-time teachers"),
+    ("COL_STUDENT_TEACHER_RATIO", "102", YEAR, 5.5, 11, 2, "达成目标", "part-time teachers belong to no college"),
+    ("COL_DUAL_QUALIFIED_RATE", "101", YEAR, 100, 2, 2, "数据不足", "2 teachers, fewer than 5"),
+    ("SCH_STUDENT_TEACHER_RATIO", SCHOOL, YEAR, 9, 45, 5, "达成目标", "45 / (4 full-time + 0.5 × 2 part-time)"),
+    ("SCH_POSTGRAD_TEACHER_RATE", SCHOOL, YEAR, 75, 3, 4, "达成目标", "博士 or 硕士"),
+    ("SCH_SENIOR_TITLE_RATE", SCHOOL, YEAR, 50, 2, 4, "达成目标", "T014's 副高 came after the year closed"),
+    ("SCH_DUAL_QUALIFIED_RATE", SCHOOL, YEAR, 50, 2, 4, "达标", "50 is the standard"),
+    ("SCH_PARTTIME_SHARE", SCHOOL, YEAR, 50, 2, 4, "预警", "2 part-time (A6-3) over 4 full-time"),
+    ("SCH_BUILDING_PER_STUDENT", SCHOOL, YEAR, 16, 720, 45, "达标", "(600 + 120) m² / 45"),
+    ("SCH_EQUIPMENT_PER_STUDENT", SCHOOL, YEAR, 150000 / 45, 150000, 45, "未达标", "15 万元 in 元"),
+    ("SCH_BOOKS_PER_STUDENT", SCHOOL, YEAR, 2200 / 45, 2200, 45, "预警", "paper books"),
+    ("SCH_FUNDING_PER_STUDENT", SCHOOL, YEAR, 10000, 450000, 45, "未达标", "(40 + 5) 万元 = the warning value"),
+    ("SCH_EMPLOY_RATE", SCHOOL, "2025", 100 * 12 / 14, 12, 14, "未达标", "all graduates of 2025"),
+]
+
+
+@pytest.mark.parametrize(("code", "entity", "period", "value", "numerator", "denominator", "status", "why"), CASES,
+                         ids=[f"{case[0]}-{case[1]}-{case[2]}" for case in CASES])
+def test_control_point(indicators, code, entity, period, value, numerator, denominator, status, why):
+    row = indicators[(code, entity, period)]
+    approx = (lambda x: None if x is None else pytest.approx(x))
+    assert (row["value"], row["numerator"], row["denominator"]) == (approx(value), approx(numerator),
+                                                                     approx(denominator)), why
+    assert row["status"] == status, why
+
+
+def test_entities_and_units(warehouse):
+    units = warehouse.execute("""
+        select indicator_code, entity_id, entity_name, unit_id from marts.mart_quality__status
+        where (indicator_code, entity_id) in (('CRS_PASS_RATE', 'JXB_C2'), ('CRS_PASS_RATE', 'JXB_C1'),
+            ('TCH_INCIDENTS', 'T010'), ('MAJ_EMPLOY_RATE', '550102'), ('MAJ_REPORT_RATE', '999999'),
+            ('SCH_BOOKS_PER_STUDENT', '4132012345'), ('COL_STUDENT_TEACHER_RATIO', '102'))
+        order by 1, 2
+    """).fetchall()
+    assert [row[0:2] + row[3:] for row in units] == [
+        ("COL_STUDENT_TEACHER_RATIO", "102", "102"),
+        ("CRS_PASS_RATE", "JXB_C1", "102"),      # the offering college, not the teacher's
+        ("CRS_PASS_RATE", "JXB_C2", "101"),
+        ("MAJ_EMPLOY_RATE", "550102", "102"),
+        ("MAJ_REPORT_RATE", "999999", None),     # a major the 教务 system does not know
+        ("SCH_BOOKS_PER_STUDENT", "4132012345", None),
+        ("TCH_INCIDENTS", "T010", "102"),
+    ]
+    names = {row[1]: row[2] for row in units}
+    assert names["550102"] == "major-04" and names["999999"] == "state-999999"
+    assert names["T010"] == "teacher-T010" and names["4132012345"] == "school-demo"
+
+
+def test_only_full_time_teachers_in_post_during_the_year_are_judged(warehouse):
+    teachers = {entity for (entity,) in warehouse.execute(
+        "select distinct entity_id from marts.mart_teacher__indicators").fetchall()}
+    # T002 left, T013 was hired after the year, C001 and A001 are not teachers.
+    assert teachers == {"T001", "T010", "T011", "T014"}
+
+
+LONG_AND_WIDE = {
+    "course": ("teaching_class_id", ["CRS_ATTEND_RATE", "CRS_PASS_RATE", "CRS_EVAL_SCORE", "CRS_SUPERVISOR_SCORE"]),
+    "teacher": ("staff_id", ["TCH_EVAL_SCORE", "TCH_TEACHING_PERIODS", "TCH_TRAINING_HOURS", "TCH_PRACTICE_DAYS",
+                             "TCH_INCIDENTS", "TCH_SANCTIONS"]),
+    "major": ("major_code", ["MAJ_EMPLOY_RATE", "MAJ_MATCH_RATE", "MAJ_REPORT_RATE", "MAJ_DROPOUT_RATE",
+                             "MAJ_GRAD_SATISFACTION", "MAJ_EMPLOYER_SATISFACTION", "MAJ_PASS_RATE"]),
+    "school": ("entity_id", ["SCH_STUDENT_TEACHER_RATIO", "SCH_POSTGRAD_TEACHER_RATE", "SCH_SENIOR_TITLE_RATE",
+                             "SCH_DUAL_QUALIFIED_RATE", "SCH_PARTTIME_SHARE", "SCH_BUILDING_PER_STUDENT",
+                             "SCH_EQUIPMENT_PER_STUDENT", "SCH_BOOKS_PER_STUDENT", "SCH_FUNDING_PER_STUDENT",
+                             "SCH_EMPLOY_RATE", "COL_STUDENT_TEACHER_RATIO", "COL_DUAL_QUALIFIED_RATE"]),
+    "student": ("student_number", ["STU_ATTEND_RATE", "STU_ABSENT_PERIODS", "STU_NIGHTS_OUT", "STU_LATE_RETURNS",
+                                   "STU_FAILED_COURSES", "STU_GPA", "STU_SANCTIONS"]),
+}
+
+
+@pytest.mark.parametrize("layer", list(LONG_AND_WIDE))
+def test_wide_view_matches_the_long_mart(warehouse, layer):
+    entity_column, codes = LONG_AND_WIDE[layer]
+    cases = " ".join(f"when '{code}' then wide.{code.lower()}" for code in codes)
+    mismatches = warehouse.execute(f"""
+        select count(*)
+        from marts.mart_{layer}__indicators as long
+        join marts.mart_{layer}__indicators_wide as wide
+            on wide.{entity_column} = long.entity_id and wide.period = long.period
+        where long.value is distinct from case long.indicator_code {cases} end
+    """).fetchone()[0]
+    assert mismatches == 0
+    long_keys, wide_rows = warehouse.execute(
+        f"select (select count(distinct (entity_id, period)) from marts.mart_{layer}__indicators),"
+        f" (select count(*) from marts.mart_{layer}__indicators_wide)"
+    ).fetchone()
+    assert long_keys == wide_rows > 0
+
+
+@pytest.mark.parametrize("layer", list(LONG_AND_WIDE))
+def test_every_layer_mart_has_the_long_shape(warehouse, layer):
+    columns = warehouse.execute(
+        "select column_name, data_type from information_schema.columns "
+        f"where table_schema = 'marts' and table_name = 'mart_{layer}__indicators' order by ordinal_position"
+    ).fetchall()
+    assert columns == [("indicator_code", "VARCHAR"), ("entity_id", "VARCHAR"), ("entity_name", "VARCHAR"),
+                       ("unit_id", "VARCHAR"), ("period", "VARCHAR"), ("value", "DOUBLE"),
+                       ("numerator", "DOUBLE"), ("denominator", "DOUBLE")]
