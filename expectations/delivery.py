@@ -85,6 +85,15 @@ def _is_transient(error: Exception) -> bool:
     return isinstance(error, (OSError, smtplib.SMTPServerDisconnected))
 
 
+def server_unavailable(error: BaseException) -> bool:
+    """The server itself is unreachable or closing (not one recipient refused): trying the
+    next recipient now would only wait through the same retries."""
+    cause = error.__cause__ if isinstance(error, DeliveryError) and error.__cause__ else error
+    if isinstance(cause, smtplib.SMTPResponseException):
+        return cause.smtp_code == 421
+    return isinstance(cause, OSError)
+
+
 def _send_once(message: EmailMessage, settings: SmtpSettings, timeout: float) -> None:
     if settings.security == "ssl":
         connection = smtplib.SMTP_SSL(settings.host, settings.port, timeout=timeout, context=ssl.create_default_context())

@@ -26,7 +26,7 @@ from typing import Iterator
 
 import duckdb
 
-from expectations.delivery import DeliveryError, deliver, parse_smtp_url
+from expectations.delivery import DeliveryError, deliver, parse_smtp_url, server_unavailable
 from expectations.digest import DigestLine, compose_digest
 from expectations.ledger import OPEN_STATES, CLOSED_BY_NOTE, PendingChange, WarningRow, find_warnings, mark_notified, pending_changes
 from expectations.registry import (
@@ -46,7 +46,7 @@ STUDENT_ENTITY = "student"  # registry entity_type whose warnings also reach the
 COUNSELLOR_KEY = "counsellor:"  # recipient keys of counsellors: counsellor:<staff id>
 UNKNOWN_COUNSELLOR_KEY = COUNSELLOR_KEY + "?"
 COUNSELLOR_SQL = """
-    select student.student_number, student.counsellor_staff_id, staff.staff_name, staff.work_email,
+    select student.student_number, student.counsellor_staff_id, staff.staff_name, staff.email,
            staff.staff_id is not null as staff_found
     from core.dim_student as student
     left join core.dim_staff as staff on staff.staff_id = student.counsellor_staff_id
@@ -298,9 +298,15 @@ def dispatch_warnings(
 
         report = DispatchReport()
         fallback_counts: Counter[str] = Counter()
+        server_down: str | None = None  # once the server is unreachable, the rest wait for the next dispatch
         for address in sorted(by_recipient, key=lambda address: router.recipient(address).key):
             changes = by_recipient[address]
             recipient = router.recipient(address)
+            if server_down is not None:
+                report.failures.append(
+                    {"recipient": address, "department_code": recipient.key, "error": f"未尝试：{server_down}", "count": str(len(changes))}
+                )
+                continue
             lines = []
             for change in changes:
                 forwarded = router.forwarded_from(change.warning.id, address) if change.kind != "escalation" else []
@@ -321,6 +327,8 @@ def dispatch_warnings(
                 report.failures.append(
                     {"recipient": address, "department_code": recipient.key, "error": str(error), "count": str(len(changes))}
                 )
+                if settings is not None and server_unavailable(error):
+                    server_down = f"SMTP 服务器 {settings.host}:{settings.port} 不可用（{error}）"
                 continue
             mark_notified(ledger, changes, message["Message-ID"], now)
             kinds = dict(Counter(change.kind for change in changes))

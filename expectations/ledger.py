@@ -162,10 +162,16 @@ def _timestamp(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
+# A sum taken in another order (DuckDB aggregates in parallel) differs in the last bits from
+# one build to the next: only a change beyond this relative margin makes a warning worse.
+WORSE_MARGIN = 1e-9
+
+
 def _is_worse(value: float, than: float | None, direction: str) -> bool:
     if than is None:
         return True
-    return value < than if direction == "higher" else value > than
+    margin = WORSE_MARGIN * max(1.0, abs(than))
+    return value < than - margin if direction == "higher" else value > than + margin
 
 
 def _row(record: sqlite3.Row) -> WarningRow:

@@ -5,8 +5,6 @@ Expectations built from the registry rows, and record what failed in the warning
 ledger. The warning sensor reads these check results; dispatch reads the ledger.
 """
 
-from __future__ import annotations
-
 import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -14,7 +12,6 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from expectations import load_registry_csv, update_ledger, validate_control_points
-from orchestration.assets.dbt import dbt_project
 from orchestration.resources import ZhengaiPaths
 from orchestration.settings import REGISTRY_DIR
 
@@ -30,6 +27,10 @@ def layer_mart_key(layer: str) -> dg.AssetKey:
 
 
 def built_models() -> set[str]:
+    # Imported here: loading the dbt project parses it, and the sensors and the CLI import
+    # this module without needing dbt.
+    from orchestration.assets.dbt import dbt_project
+
     manifest = json.loads(dbt_project.manifest_path.read_text())
     return {node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "model"}
 

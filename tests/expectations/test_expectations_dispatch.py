@@ -25,7 +25,7 @@ RUN = datetime(2025, 9, 1, 2, 0)
 DEPARTMENTS = {d.department_code: d for d in load_departments_csv(DEPARTMENTS_CSV)}
 # Recipient key → address: departments, and counsellors as counsellor:<staff id>.
 ADDRESSES = {code: d.email for code, d in DEPARTMENTS.items()} | {
-    f"counsellor:{row['staff_id']}": row["work_email"] for row in csv.DictReader(DIM_STAFF_CSV.open(encoding="utf-8"))
+    f"counsellor:{row['staff_id']}": row["email"] for row in csv.DictReader(DIM_STAFF_CSV.open(encoding="utf-8"))
 }
 # BASE_ROWS fail for: 学生 owner 202 ×3 (also to college 102 and counsellor T9001), GPA owner 201
 # (also to 102 and counsellor T9002), training hours owner 203, building area owner 205 (school

@@ -1,0 +1,159 @@
+"""The warning sensors evaluated tick by tick against a real (temporary) Dagster instance."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+from datetime import datetime, timedelta
+
+import dagster as dg
+import pytest
+
+from expectations.ledger import load_warnings, resolve_warning
+from orchestration.settings import Settings
+from orchestration.warnings import failed_control_points, failed_data_quality_checks, school_now
+
+from expectations_testkit import BASE_ROWS, create_warehouse, free_port
+from smtp_testkit import DEPARTMENTS, smtp_server
+from stand_in_location import build_definitions
+
+PASSING_ROWS = [row for row in BASE_ROWS if row[0] == "STU_ATTEND_RATE" and row[1] != "2024010101"]
+DATA_CENTER = next(d for d in DEPARTMENTS.values() if d.role == "data_center")
+
+
+class Site:
+    """Paths, definitions and instance of one test deployment."""
+
+    def __init__(self, tmp_path, instance, smtp_url=None):
+        self.tmp_path, self.instance = tmp_path, instance
+        self.warehouse = tmp_path / "warehouse.duckdb"
+        env = {"ZHENGAI_DATA_DIR": str(tmp_path), "ZHENGAI_WAREHOUSE": str(self.warehouse)}
+        if smtp_url:
+            env["ZHENGAI_SMTP_URL"] = smtp_url
+        self.settings = Settings.from_env(env)
+        self.defs = build_definitions(self.settings)
+        self.paths = self.defs.resources["paths"]
+
+    def nightly(self, rows):
+        create_warehouse(self.warehouse, rows)
+        result = self.defs.resolve_job_def("nightly_sync").execute_in_process(instance=self.instance)
+        assert result.success
+        return result.run_id
+
+    def dispatch(self):
+        config = {"ops": {"send_warning_digests": {"config": {"retries": 1, "backoff_seconds": 0.01}}}}
+        return self.defs.resolve_job_def("dispatch_warnings").execute_in_process(instance=self.instance, run_config=config)
+
+    def tick(self, name="threshold_warning_sensor", cursor=None):
+        sensor = self.defs.resolve_sensor_def(name)
+        context = dg.build_sensor_context(instance=self.instance, cursor=cursor, resources={"paths": self.paths}, definitions=self.defs)
+        return sensor.evaluate_tick(context)
+
+
+@pytest.fixture
+def instance(tmp_path):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with dg.instance_for_test(temp_dir=str(home)) as instance:
+        yield instance
+
+
+def test_checks_carry_the_failing_entities_and_fill_the_ledger(tmp_path, instance):
+    site = Site(tmp_path, instance)
+    run_id = site.nightly(BASE_ROWS)
+    assert failed_control_points(instance, run_id) == sorted(
+        ["STU_ABSENT_PERIODS", "STU_NIGHTS_OUT", "STU_ATTEND_RATE", "STU_GPA", "TCH_TRAINING_HOURS", "SCH_BUILDING_PER_STUDENT"]
+    )
+    evaluations = {
+        record.event_log_entry.dagster_event.event_specific_data.check_name: record.event_log_entry.dagster_event.event_specific_data
+        for record in instance.get_records_for_run(run_id=run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
+    }
+    assert len(evaluations) == 37  # every control point of every layer, and the data-quality stand-in
+    absent = evaluations["stu_absent_periods"]
+    assert absent.metadata["warnings"].value == 1 and "2024010101" in absent.metadata["failing"].value
+    attendance = evaluations["stu_attend_rate"]
+    assert attendance.metadata["insufficient_data"].value == 2  # 数据不足 is never a warning
+    assert len(load_warnings(site.settings.ledger)) == 6
+    assert failed_data_quality_checks(instance, run_id) == []
+
+
+def test_threshold_sensor_launches_once_per_run_and_retries_only_after_the_policy_interval(tmp_path, instance):
+    closed_port = f"smtp://127.0.0.1:{free_port()}"  # no server: every send fails
+    site = Site(tmp_path, instance, smtp_url=closed_port)
+    run_id = site.nightly(BASE_ROWS)
+
+    first = site.tick()
+    assert [r.run_key for r in first.run_requests] == [f"dispatch-after-{run_id}"]
+    assert first.run_requests[0].tags["zhengai/failed_control_points"].split(",")[0] == "SCH_BUILDING_PER_STUDENT"
+    second = site.tick(cursor=first.cursor)
+    assert second.run_requests == [] and "重试" in second.skip_message  # same run, same backlog: nothing new
+
+    dispatch = site.dispatch()  # SMTP down: nothing is marked sent
+    assert dispatch.output_for_node("send_warning_digests").pending == 15
+    assert site.tick(cursor=second.cursor).run_requests == []  # within retry_after_minutes
+    cursor = json.loads(second.cursor)
+    cursor["requested_at"] = (school_now() - timedelta(hours=2)).isoformat()
+    retry = site.tick(cursor=json.dumps(cursor))
+    assert len(retry.run_requests) == 1 and retry.run_requests[0].run_key.startswith("dispatch-pending-")
+
+    site = Site(tmp_path, instance)  # the same deployment without SMTP: the outbox takes everything
+    site.dispatch()
+    quiet = site.tick(cursor=retry.cursor)
+    assert quiet.run_requests == [] and quiet.skip_message == "没有待通知的预警变化"
+
+
+def test_threshold_sensor_launches_for_a_hand_closed_warning_and_skips_a_clean_night(tmp_path, instance):
+    site = Site(tmp_path, instance)
+    site.nightly(BASE_ROWS)
+    first = site.tick()
+    site.dispatch()
+    assert site.tick(cursor=first.cursor).skip_message == "没有待通知的预警变化"
+
+    warning = load_warnings(site.settings.ledger)[0]
+    resolve_warning(site.settings.ledger, warning.id, "已整改", datetime.now())
+    closed = site.tick(cursor=first.cursor)
+    assert len(closed.run_requests) == 1 and closed.run_requests[0].tags["zhengai/trigger"] == "pending"
+    site.dispatch()
+
+    site.nightly(PASSING_ROWS)  # no failed control point; 孙八's attendance passes, nothing recovers
+    clean = site.tick(cursor=closed.cursor)
+    assert clean.run_requests == [] and clean.skip_message == "没有待通知的预警变化"
+
+
+def test_run_failure_sensor_emails_the_data_center_the_step_and_error(tmp_path, instance):
+    with smtp_server() as (url, collector):
+        site = Site(tmp_path, instance, smtp_url=url)
+        result = site.defs.resolve_job_def("broken_job").execute_in_process(instance=instance, raise_on_error=False)
+        assert not result.success
+        run = instance.get_run_by_id(result.run_id)
+        failure = next(event for event in result.all_events if event.event_type == dg.DagsterEventType.RUN_FAILURE)
+        context = dg.build_run_status_sensor_context(
+            sensor_name="run_failure_alert_sensor", dagster_event=failure, dagster_instance=instance,
+            dagster_run=run, resources={"paths": site.paths},
+        ).for_run_failure()
+        site.defs.resolve_sensor_def("run_failure_alert_sensor")(context)
+    (received,) = collector.received
+    assert received.message["To"] == DATA_CENTER.email
+    assert received.subject == "【运行失败】broken_job：load_that_breaks 失败"
+    assert "失败步骤：load_that_breaks" in received.text and "源系统连接被拒绝：jw.sqlite 不可读" in received.text
+    assert result.run_id in received.text
+
+
+def test_data_quality_failure_in_a_successful_run_alerts_the_data_center(tmp_path, instance):
+    site = Site(tmp_path, instance)
+    orphan = ("STU_ABSENT_PERIODS", "2024010199", "无单位", "999", "2024-2025-1", 1.0, None)  # unit 999 is unknown
+    run_id = site.nightly(BASE_ROWS + [orphan])
+    assert failed_data_quality_checks(instance, run_id) == ["marts/mart_quality__status · status_units_known（WARN）"]
+    run = instance.get_run_by_id(run_id)
+    success = instance.get_records_for_run(run_id=run_id, of_type=dg.DagsterEventType.RUN_SUCCESS).records[0]
+    context = dg.build_run_status_sensor_context(
+        sensor_name="data_quality_alert_sensor", dagster_event=success.event_log_entry.dagster_event,
+        dagster_instance=instance, dagster_run=run, resources={"paths": site.paths},
+    )
+    site.defs.resolve_sensor_def("data_quality_alert_sensor")(context)
+    (alert,) = (tmp_path / "outbox").glob("*_alert_*.eml")
+    message = email.message_from_bytes(alert.read_bytes(), policy=email.policy.default)
+    assert message["To"] == DATA_CENTER.email and message["Subject"] == "【数据质量】nightly_sync：1 项检查未通过"
+    assert "marts/mart_quality__status · status_units_known（WARN）" in message.get_content()
+    assert run_id in message.get_content()
