@@ -6,15 +6,16 @@ import dagster as dg
 
 from orchestration.assets.dbt import data_center, dbt_resource
 from orchestration.assets.ingest import source_assets
+from orchestration.assets.serving import AnalystSnapshot, build_snapshot_asset
 from orchestration.checks import threshold_checks
 from orchestration.resources import ZhengaiPaths
 from orchestration.settings import Settings
-from orchestration.warnings import build_threshold_sensor, dispatch_warnings
+from orchestration.warnings import build_warning_sensors, dispatch_warnings
 
 nightly_sync = dg.define_asset_job(
     "nightly_sync",
     selection=dg.AssetSelection.all(),
-    description="夜间同步：四个源系统 → raw → dbt 数据中心与指标集市 → 质控点检查。",
+    description="夜间同步：四个源系统 → raw → dbt 数据中心与指标集市 → 质控点检查 → 分析快照。",
     # One process writes the DuckDB file, one step at a time.
     executor_def=dg.in_process_executor,
 )
@@ -32,12 +33,16 @@ nightly_schedule = dg.ScheduleDefinition(
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or Settings.from_env()
     return dg.Definitions(
-        assets=[*source_assets(), data_center],
+        assets=[*source_assets(), data_center, build_snapshot_asset(data_center)],
         asset_checks=threshold_checks(),
         jobs=[nightly_sync, dispatch_warnings],
         schedules=[nightly_schedule],
-        sensors=[build_threshold_sensor(nightly_sync)],
-        resources={"paths": ZhengaiPaths.from_settings(settings), "dbt": dbt_resource()},
+        sensors=build_warning_sensors(nightly_sync),
+        resources={
+            "paths": ZhengaiPaths.from_settings(settings),
+            "dbt": dbt_resource(),
+            "snapshot": AnalystSnapshot.from_settings(settings),
+        },
     )
 
 

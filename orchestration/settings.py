@@ -33,6 +33,7 @@ class Settings:
     ledger: Path
     outbox: Path
     smtp_url: str | None
+    snapshot: Path
 
     @property
     def source_urls(self) -> dict[str, str]:
@@ -53,4 +54,6 @@ class Settings:
             ledger=Path(env.get("ZHENGAI_LEDGER", warehouse.parent / "ledger.sqlite")),
             outbox=Path(env.get("ZHENGAI_OUTBOX", base / "outbox")),
             smtp_url=env.get("ZHENGAI_SMTP_URL") or None,
+            # The analysts' read-only copy of core, marts and the registry, replaced after each good build.
+            snapshot=Path(env.get("ZHENGAI_SNAPSHOT", warehouse.parent / "snapshot.duckdb")),
         )

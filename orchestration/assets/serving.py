@@ -1,0 +1,59 @@
+"""The analysts' snapshot as the last asset of the nightly build."""
+
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.resources import ZhengaiPaths
+from orchestration.assets.dbt import dbt_project
+from orchestration.serving import SNAPSHOT_SCHEMAS, docs_from_dbt_manifest, publish_snapshot
+from orchestration.settings import Settings
+
+SNAPSHOT_KEY = dg.AssetKey(["serving", "analyst_snapshot"])
+
+
+class AnalystSnapshot(dg.ConfigurableResource):
+    """Where the read-only snapshot for analysts is published (ZHENGAI_SNAPSHOT)."""
+
+    path: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "AnalystSnapshot":
+        return cls(path=str(settings.snapshot))
+
+
+def build_snapshot_asset(data_center: dg.AssetsDefinition) -> dg.AssetsDefinition:
+    """Downstream of every core, mart and registry model: it runs only after a good build."""
+    upstream = [key for key in data_center.keys if key.path[0] in SNAPSHOT_SCHEMAS]
+
+    @dg.asset(
+        key=SNAPSHOT_KEY,
+        deps=upstream,
+        group_name="serving",
+        kinds={"duckdb"},
+        # It reads the warehouse in the process that writes it: never next to a writing step.
+        pool="warehouse_writer",
+        description=(
+            "分析快照：每次构建成功后把 core、marts、registry 复制为只读 DuckDB 文件并原子替换，"
+            "分析人员查询它而不是数据仓库（不含身份证号、手机号）· read-only snapshot for analysts"
+        ),
+    )
+    def analyst_snapshot(context: dg.AssetExecutionContext, paths: ZhengaiPaths, snapshot: AnalystSnapshot):
+        report = publish_snapshot(
+            paths.warehouse_path,
+            Path(snapshot.path),
+            run_id=context.run.run_id,
+            docs=docs_from_dbt_manifest(dbt_project.manifest_path),
+        )
+        context.log.info(f"分析快照已发布：{report.path}，{len(report.tables)} 张表，{report.rows:,} 行，{report.seconds:.1f} 秒")
+        return dg.MaterializeResult(
+            metadata={
+                "path": dg.MetadataValue.path(str(report.path)),
+                "tables": len(report.tables),
+                "rows": report.rows,
+                "withheld_columns": ", ".join(report.withheld_columns) or "无",
+                "seconds": round(report.seconds, 2),
+            }
+        )
+
+    return analyst_snapshot
