@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 import dagster as dg
 import duckdb
 
-from orchestration.settings import Settings
+from expectations import load_departments_csv
+from expectations.dispatch import COUNSELLOR_KEY
+from orchestration.settings import REGISTRY_DIR, Settings
 from orchestration.warnings import failed_control_points
 
 
@@ -28,6 +30,7 @@ class SyncSummary:
     control_points_failed: list[str] = field(default_factory=list)
     warnings_per_department: dict[str, int] = field(default_factory=dict)
     emails: list = field(default_factory=list)
+    snapshot: str | None = None  # the analysts' snapshot, when this run replaced it
     errors: list[str] = field(default_factory=list)
 
 
@@ -80,6 +83,8 @@ def run_sync(settings: Settings, instance: dg.DagsterInstance | None = None) -> 
     summary.control_points_evaluated = sum(1 for e in evaluations if "control_point" in e.metadata)
     summary.control_points_failed = failed_control_points(instance, nightly.run_id)
 
+    if settings.snapshot.exists() and settings.snapshot.stat().st_mtime >= time.time() - (time.perf_counter() - started):
+        summary.snapshot = str(settings.snapshot)
     if nightly.success:
         dispatch = defs.resolve_job_def("dispatch_warnings").execute_in_process(instance=instance)
         report = dispatch.output_for_node("send_warning_digests")
@@ -104,10 +109,16 @@ def format_summary(summary: SyncSummary) -> str:
         + (f"（{'、'.join(summary.control_points_failed)}）" if summary.control_points_failed else "")
     )
     if summary.warnings_per_department:
-        for department, count in sorted(summary.warnings_per_department.items()):
-            lines.append(f"  本次通知预警 · {department}：{count} 条")
+        names = {d.department_code: d.name_zh for d in load_departments_csv(REGISTRY_DIR / "departments.csv")}
+        counsellors = {k: v for k, v in summary.warnings_per_department.items() if k.startswith(COUNSELLOR_KEY)}
+        for key, count in sorted(summary.warnings_per_department.items()):
+            if key not in counsellors:
+                lines.append(f"  本次通知预警 · {names.get(key, key)}：{count} 条")
+        if counsellors:
+            lines.append(f"  本次通知预警 · 辅导员（{len(counsellors)} 人）：{sum(counsellors.values())} 条")
     else:
         lines.append("  本次无新增预警需要通知")
+    lines.append(f"  分析快照：{summary.snapshot}（已更新）" if summary.snapshot else "  分析快照：未更新（本次构建未成功）")
     lines.append(f"  邮件：{len(summary.emails)} 封")
     for email in summary.emails:
         lines.append(f"    - {email.subject}")
