@@ -6,7 +6,7 @@ RUN := $(UV) run --frozen
 export UV_PYTHON_DOWNLOADS := never
 export DAGSTER_HOME ?= $(CURDIR)/data/demo/dagster_home
 
-.PHONY: install demo sync test ui clean
+.PHONY: install demo sync test bench ui clean
 
 install: .venv/.synced $(DAGSTER_HOME)/dagster.yaml
 
@@ -32,6 +32,11 @@ sync: install
 
 test: install
 	$(RUN) pytest -q
+
+# The end-to-end benchmark at 20 000 students × 3 years plus the growth curve, written to
+# data/bench/bench.json and BENCHMARKS.md. Takes a while (it generates four schools); not part of `make test`.
+bench: install
+	$(RUN) zhengai bench --students 20000 --years 3 --growth 5000,10000,20000,40000
 
 # Dagster UI on http://127.0.0.1:3000 with the schedule and sensors (daemon included).
 ui: install

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,9 @@ MODES = {
 }
 # Workbook tables carry the collection year taken from the file name.
 COLLECTION_YEAR = "collection_year"
+# fast_path of a relational table: `auto` reads through DuckDB's scanner for the source's
+# engine when it has one (falling back to SQLAlchemy), `off` always through SQLAlchemy.
+FAST_PATHS = {"auto", "off"}
 
 
 class ConfigError(ValueError):
@@ -44,6 +47,7 @@ class TableConfig:
     lookback_days: float = 0
     sheet: str | None = None
     layout: str = "table"
+    fast_path: str = "auto"
 
     @property
     def raw_schema(self) -> str:
@@ -59,8 +63,8 @@ class TableConfig:
 
 @dataclass(frozen=True)
 class WorkbookLayout:
-    title_rows: int
-    notes_marker: str
+    title_rows: int                # rows above the header (more, e.g. a 填报单位 line, are found)
+    notes_markers: tuple[str, ...]  # how the first cell of a trailing notes row begins
     item_header: str
     value_headers: tuple[str, ...]
 
@@ -85,6 +89,7 @@ class SourceConfig:
     sources: dict[str, SourceSpec]
     batch_size: int
     lookback_days: float
+    fast_path: str = "auto"
 
     def tables(self, sources: list[str] | None = None) -> list[TableConfig]:
         names = list(self.sources) if sources is None else sources
@@ -93,23 +98,46 @@ class SourceConfig:
             raise ConfigError(f"unknown source(s) {unknown}; known: {list(self.sources)}")
         return [t for n in names for t in self.sources[n].tables]
 
+    def with_fast_path(self, fast_path: str) -> "SourceConfig":
+        """The same config with every relational table's fast_path set (benchmarks, tests)."""
+        _fast_path(fast_path, "with_fast_path")
+        sources = {name: replace(spec, tables=tuple(replace(t, fast_path=fast_path)
+                                                    for t in spec.tables))
+                   for name, spec in self.sources.items()}
+        return replace(self, sources=sources, fast_path=fast_path)
+
 
 def load_config(path: Path | None = None) -> SourceConfig:
     path = Path(path) if path else DEFAULT_CONFIG
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     settings = doc.get("settings", {})
     lookback = float(settings.get("lookback_days", 0))
+    fast_path = _fast_path(settings.get("fast_path", "auto"), "settings")
     sources = {
-        name: _parse_source(name, spec, lookback) for name, spec in doc["sources"].items()
+        name: _parse_source(name, spec, lookback, fast_path)
+        for name, spec in doc["sources"].items()
     }
     return SourceConfig(
         sources=sources,
         batch_size=int(settings.get("batch_size", 100_000)),
         lookback_days=lookback,
+        fast_path=fast_path,
     )
 
 
-def _parse_source(name: str, spec: dict, lookback_days: float) -> SourceSpec:
+def _fast_path(value: object, where: str) -> str:
+    value = "off" if value is False else value  # YAML reads a bare off as false
+    if value not in FAST_PATHS:
+        raise ConfigError(f"{where}: fast_path must be one of {sorted(FAST_PATHS)}, "
+                          f"got {value!r}")
+    return str(value)
+
+
+def _text_list(value: str | list[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _parse_source(name: str, spec: dict, lookback_days: float, fast_path: str) -> SourceSpec:
     kind = spec.get("kind")
     if kind not in MODES:
         raise ConfigError(f"source {name}: kind must be one of {sorted(MODES)}, got {kind!r}")
@@ -119,20 +147,20 @@ def _parse_source(name: str, spec: dict, lookback_days: float) -> SourceSpec:
         try:
             workbook = WorkbookLayout(
                 title_rows=int(wb["title_rows"]),
-                notes_marker=wb["notes_marker"],
+                notes_markers=_text_list(wb["notes_markers"]),
                 item_header=wb["item_header"],
                 value_headers=tuple(wb["value_headers"]),
             )
         except KeyError as missing:
             raise ConfigError(f"source {name}: workbook needs {missing}") from None
-    tables = tuple(_parse_table(name, kind, table, tspec, lookback_days)
+    tables = tuple(_parse_table(name, kind, table, tspec, lookback_days, fast_path)
                    for table, tspec in spec["tables"].items())
     return SourceSpec(name=name, kind=kind, description=spec.get("description", name),
                       tables=tables, workbook=workbook)
 
 
-def _parse_table(source: str, kind: str, name: str, spec: dict,
-                 lookback_days: float) -> TableConfig:
+def _parse_table(source: str, kind: str, name: str, spec: dict, lookback_days: float,
+                 fast_path: str) -> TableConfig:
     where = f"{source}.{name}"
     mode = spec.get("mode")
     if mode not in MODES[kind]:
@@ -185,4 +213,5 @@ def _parse_table(source: str, kind: str, name: str, spec: dict,
         lookback_days=float(spec.get("lookback_days", lookback_days)) if mode == "changing" else 0,
         sheet=spec.get("sheet"),
         layout=layout,
+        fast_path=_fast_path(spec.get("fast_path", fast_path), where),
     )

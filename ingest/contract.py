@@ -25,6 +25,8 @@ DUCKDB_TYPES = {
 # The warehouse contract gives the state tables' whole numbers as INTEGER (counts, years).
 DUCKDB_TYPES_BY_KIND = {"sql": DUCKDB_TYPES, "xlsx": {**DUCKDB_TYPES, "integer": "INTEGER"}}
 TEXT_TYPES = {"text", "timestamp", "year_month"}
+POLARS_TYPES = {"text": pl.String, "integer": pl.Int64, "real": pl.Float64,
+                "boolean": pl.Boolean, "timestamp": pl.String, "year_month": pl.String}
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 # 2019.09, 2019-09, 2019/9, 2019年9月
 YEAR_MONTH_PATTERN = r"^(\d{4})\s*[.\-/年]\s*(\d{1,2})\s*月?$"
@@ -66,11 +68,7 @@ def cast_expr(name: str, source_dtype: pl.DataType, type_: str) -> pl.Expr:
         return text
     if type_ in ("integer", "real"):
         if source_dtype == pl.String:
-            number = col.str.replace_all(NUMBER_NOISE, "").cast(pl.Float64, strict=False)
-            if type_ == "integer":
-                exact = col.str.replace_all(NUMBER_NOISE, "").cast(pl.Int64, strict=False)
-                return pl.coalesce(exact, _integral(number))
-            return number
+            return _number_from_text(col, type_)
         if source_dtype.is_numeric() or source_dtype in (pl.Boolean, pl.Null):
             if type_ == "integer" and source_dtype.is_float():
                 return _integral(col)
@@ -82,6 +80,17 @@ def cast_expr(name: str, source_dtype: pl.DataType, type_: str) -> pl.Expr:
         text = _as_text(col, source_dtype).str.strip_chars()
         return text.replace_strict(BOOLEAN_WORDS, default=None, return_dtype=pl.Boolean)
     raise ValueError(f"unknown type {type_}")
+
+
+def _number_from_text(col: pl.Expr, type_: str) -> pl.Expr:
+    """Numbers written as text. Most parse as written; only the rest are cleaned of thousands
+    separators and spaces (the cleaning runs on those values alone: it is the costly part)."""
+    as_written = col.cast(pl.Int64 if type_ == "integer" else pl.Float64, strict=False)
+    cleaned = pl.when(as_written.is_null()).then(col).str.replace_all(NUMBER_NOISE, "")
+    if type_ == "real":
+        return pl.coalesce(as_written, cleaned.cast(pl.Float64, strict=False))
+    return pl.coalesce(as_written, cleaned.cast(pl.Int64, strict=False),
+                       _integral(cleaned.cast(pl.Float64, strict=False)))
 
 
 def _integral(number: pl.Expr) -> pl.Expr:
@@ -100,6 +109,11 @@ def _as_text(col: pl.Expr, source_dtype: pl.DataType) -> pl.Expr:
         return pl.when(col == col.floor()).then(col.cast(pl.Int64).cast(pl.String)).otherwise(
             col.cast(pl.String))
     return col.cast(pl.String)
+
+
+def empty_frame(table: TableConfig) -> pl.DataFrame:
+    """No rows, in the types check() gives valid rows."""
+    return pl.DataFrame(schema={c.name: POLARS_TYPES[c.type] for c in table.columns})
 
 
 def duckdb_type(table: TableConfig, column: ColumnSpec) -> str:
@@ -156,7 +170,7 @@ def check(batch: pl.DataFrame, table: TableConfig) -> CheckedBatch:
     work = work.with_columns(rule.alias("__rule"), detail.alias("__detail"))
 
     valid = work.filter(pl.col("__rule").is_null()).select(
-        pl.col(typed(c.name)).alias(c.name) for c in table.columns)
+        pl.col(typed(c.name)).cast(POLARS_TYPES[c.type]).alias(c.name) for c in table.columns)
     rejected = work.filter(pl.col("__rule").is_not_null()).select(
         row_key_expr(table.key).alias("row_key"),
         pl.col("__rule").alias("rule"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 import logging
 from pathlib import Path
@@ -13,6 +13,8 @@ from tqdm import tqdm
 
 from ingest.contract import ContractError
 from ingest.config import SourceConfig, SourceSpec, TableConfig, load_config
+from ingest.csv_source import CsvSource, is_csv_url
+from ingest.scan_source import ScanSource, SourceTypeMismatch, scanner_for
 from ingest.sql_source import SqlSource
 from ingest.warehouse import LoadResult, Warehouse
 from ingest import xlsx_source
@@ -25,8 +27,10 @@ def run_ingest(warehouse: Path, source_urls: dict[str, str], state_path: Path, *
                config: SourceConfig | None = None) -> list[LoadResult]:
     """Load the chosen sources (all by default); one LoadResult per table.
 
+    source_urls maps a relational source to a SQLAlchemy URL or to `csv:///folder` of exports.
     A table that fails (missing column, unreadable source …) is reported with status
-    'failed' and left as it was; the other tables still load.
+    'failed' and left as it was; the other tables still load. With progress, long tables
+    show a progress bar (stderr).
     """
     config = config or load_config()
     chosen = list(config.sources) if sources is None else sources
@@ -41,7 +45,8 @@ def run_ingest(warehouse: Path, source_urls: dict[str, str], state_path: Path, *
         for name in chosen:
             spec = config.sources[name]
             if spec.kind == "sql":
-                results += _load_sql_source(store, spec, source_urls[name], config, run_id, progress)
+                results += _load_relational_source(store, spec, source_urls[name], config,
+                                                   run_id, progress)
             else:
                 results += _load_workbooks(store, spec, Path(state_path), run_id)
     finally:
@@ -49,28 +54,86 @@ def run_ingest(warehouse: Path, source_urls: dict[str, str], state_path: Path, *
     return results
 
 
-def _load_sql_source(store: Warehouse, spec: SourceSpec, url: str, config: SourceConfig,
-                     run_id: str, progress: bool) -> list[LoadResult]:
+class RelationalSource:
+    """The connectors of one relational source: its CSV exports, or its database through
+    DuckDB's scanner (tables with fast_path auto) and SQLAlchemy (the rest, and the fallback
+    when the scanner cannot be used)."""
+
+    def __init__(self, name: str, url: str):
+        self.name, self.url = name, url
+        self.files = CsvSource(name, url) if is_csv_url(url) else None
+        self.database = None if self.files else SqlSource(name, url)
+        self._scanner: ScanSource | None = None
+        self._scanner_tried = False
+
+    def connector(self, table: TableConfig,
+                  incremental: bool) -> CsvSource | ScanSource | SqlSource:
+        if self.files:
+            return self.files
+        # DuckDB's SQLite scanner filters in DuckDB, after reading the whole table: for a
+        # night's new rows SQLite's own WHERE is faster (PostgreSQL and MySQL get the
+        # filter pushed down)
+        whole_table_scan = incremental and scanner_for(self.url) == "sqlite"
+        if table.fast_path == "auto" and scanner_for(self.url) and not whole_table_scan:
+            scanner = self._open_scanner()
+            if scanner:
+                return scanner
+        return self.database
+
+    def _open_scanner(self) -> ScanSource | None:
+        if not self._scanner_tried:
+            self._scanner_tried = True
+            try:
+                self._scanner = ScanSource(self.name, self.url, self.database)
+            except Exception as exc:  # no wheel, unsupported login … SQLAlchemy still reads it
+                log.warning("%s: DuckDB scanner unavailable, reading through SQLAlchemy: %s",
+                            self.name, exc)
+        return self._scanner
+
+    def close(self) -> None:
+        for connector in (self.files, self._scanner, self.database):
+            if connector:
+                connector.close()
+
+
+def _load_relational_source(store: Warehouse, spec: SourceSpec, url: str, config: SourceConfig,
+                            run_id: str, progress: bool) -> list[LoadResult]:
     try:
-        source = SqlSource(spec.name, url)
+        source = RelationalSource(spec.name, url)
     except Exception as exc:
         return [_failed(store, table, run_id, store.watermark(table), exc)
                 for table in spec.tables]
     try:
-        results = []
-        for table in spec.tables:
-            def read(watermark: str | None, table: TableConfig = table) -> Iterable[pl.DataFrame]:
-                query = source.query(table, watermark)  # fails here if a column is missing
-                batches = source.batches(query, config.batch_size)
-                if progress:  # a bar for the long tables, those of more than one batch
-                    total = source.count(query)
-                    if total > config.batch_size:
-                        batches = _with_progress(batches, total, table)
-                return batches
-            results.append(_load_table(store, table, run_id, read))
-        return results
+        return [_load_relational_table(store, table, source, config, run_id, progress)
+                for table in spec.tables]
     finally:
         source.close()
+
+
+def _load_relational_table(store: Warehouse, table: TableConfig, source: RelationalSource,
+                           config: SourceConfig, run_id: str, progress: bool) -> LoadResult:
+    incremental = table.mode in ("append", "changing") and store.watermark(table) is not None
+    connector = source.connector(table, incremental)
+
+    def reader(**options) -> Callable[[str | None], Iterable[pl.DataFrame]]:
+        def read(watermark: str | None) -> Iterable[pl.DataFrame]:
+            selection = connector.read(table, watermark, **options)  # checks the columns
+            batches = selection.batches(config.batch_size)
+            if progress:  # a bar for the long tables, those of more than one batch
+                total = selection.count()
+                if total > config.batch_size:
+                    batches = _with_progress(batches, total, table)
+            return batches
+        return read
+
+    try:
+        return _load_table(store, table, run_id, reader(), connector.label,
+                           passthrough=(SourceTypeMismatch,))
+    except SourceTypeMismatch as mismatch:
+        # SQLite's loose typing: reload the table as text so the contract quarantines the value
+        log.warning("%s.%s: %s; reading the table as text", table.source, table.name, mismatch)
+        return _load_table(store, table, run_id, reader(as_text=True),
+                           f"{connector.label} (text)")
 
 
 def _load_workbooks(store: Warehouse, spec: SourceSpec, state_path: Path,
@@ -84,34 +147,41 @@ def _load_workbooks(store: Warehouse, spec: SourceSpec, state_path: Path,
             # read every workbook before writing, so a bad one leaves the table untouched
             return [xlsx_source.read_table(path, year, table, spec.workbook)
                     for year, path in books.items()]
-        results.append(_load_table(store, table, run_id, read, replace_years=set(books)))
+        results.append(_load_table(store, table, run_id, read, "xlsx",
+                                   replace_years=set(books)))
     return results
 
 
-def _load_table(store: Warehouse, table: TableConfig, run_id: str, read,
-                replace_years: set[int] | None = None) -> LoadResult:
+def _load_table(store: Warehouse, table: TableConfig, run_id: str, read, connector: str,
+                replace_years: set[int] | None = None,
+                passthrough: tuple[type[Exception], ...] = ()) -> LoadResult:
     started_at, clock = datetime.now(), time.monotonic()
     watermark = store.watermark(table)
     try:
         result = store.load(table, read(watermark), run_id=run_id, watermark_before=watermark,
-                            started_at=started_at, clock=clock, replace_years=replace_years)
+                            started_at=started_at, clock=clock, replace_years=replace_years,
+                            connector=connector)
+    except passthrough:
+        raise
     except Exception as exc:
-        return _failed(store, table, run_id, watermark, exc, started_at, clock)
-    log.info("%s.%s: %s read, %s loaded, %s quarantined in %.1f s", table.source, table.name,
-             result.rows_read, result.rows_loaded, result.rows_quarantined, result.seconds)
+        return _failed(store, table, run_id, watermark, exc, started_at, clock, connector)
+    log.info("%s.%s: %s read, %s loaded, %s quarantined in %.1f s (%s)", table.source,
+             table.name, result.rows_read, result.rows_loaded, result.rows_quarantined,
+             result.seconds, connector)
     return result
 
 
 def _failed(store: Warehouse, table: TableConfig, run_id: str, watermark: str | None,
             exc: Exception, started_at: datetime | None = None,
-            clock: float | None = None) -> LoadResult:
+            clock: float | None = None, connector: str | None = None) -> LoadResult:
     started_at = started_at or datetime.now()
     seconds = round(time.monotonic() - clock, 3) if clock is not None else 0.0
     result = LoadResult(
         source=table.source, table_name=table.name, mode=table.mode, rows_read=0,
         rows_loaded=0, rows_quarantined=0, watermark_before=watermark, watermark_after=watermark,
         seconds=seconds, status="failed",
-        error=str(exc) if isinstance(exc, ContractError) else f"{type(exc).__name__}: {exc}")
+        error=str(exc) if isinstance(exc, ContractError) else f"{type(exc).__name__}: {exc}",
+        connector=connector)
     log.error("%s.%s failed: %s", table.source, table.name, result.error)
     store.write_audit(result, run_id, started_at)
     return result
@@ -119,8 +189,8 @@ def _failed(store: Warehouse, table: TableConfig, run_id: str, watermark: str | 
 
 def _with_progress(batches: Iterable[pl.DataFrame], total: int,
                    table: TableConfig) -> Iterator[pl.DataFrame]:
-    with tqdm(total=total, unit="rows", desc=f"{table.source}.{table.name}",
-              leave=False) as bar:
+    with tqdm(total=total, unit="行", unit_scale=total >= 10_000,
+              desc=f"{table.source}.{table.name}", leave=True) as bar:
         for batch in batches:
             bar.update(batch.height)
             yield batch

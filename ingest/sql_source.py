@@ -7,6 +7,7 @@ of bounded size; the query is built with SQLAlchemy so identifiers are quoted pe
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +18,22 @@ from ingest.config import TableConfig
 from ingest.contract import TIMESTAMP_FORMAT, ContractError
 
 
+@dataclass
+class SqlRead:
+    """One table's rows past its watermark, read through SQLAlchemy."""
+    source: "SqlSource"
+    query: sa.Select
+
+    def count(self) -> int:
+        return self.source.count(self.query)
+
+    def batches(self, batch_size: int) -> Iterator[pl.DataFrame]:
+        return self.source.batches(self.query, batch_size)
+
+
 class SqlSource:
+    label = "sqlalchemy"
+
     def __init__(self, name: str, url: str):
         self.name = name
         parsed = sa.make_url(url)
@@ -27,13 +43,17 @@ class SqlSource:
                 raise ContractError(f"{name}: source database {parsed.database} does not exist")
         self.engine = sa.create_engine(url)
         self._table_names: dict[str, str] | None = None
+        self._resolved: dict[str, tuple[str, dict[str, str]]] = {}
 
     def close(self) -> None:
         self.engine.dispose()
 
+    def read(self, table: TableConfig, watermark: str | None) -> SqlRead:
+        return SqlRead(self, self.query(table, watermark))
+
     def query(self, table: TableConfig, watermark: str | None) -> sa.Select:
         """SELECT of the contract's columns past `watermark`; checks the columns exist."""
-        source_table, columns = self._resolve(table)
+        source_table, columns = self.resolve(table)
         handle = sa.table(source_table, *(sa.column(c) for c in columns.values()))
         query = sa.select(*(handle.c[actual].label(name) for name, actual in columns.items()))
         if watermark is not None and table.mode == "append":
@@ -58,9 +78,14 @@ class SqlSource:
                 infer_schema_length=None,
             )
 
-    def _resolve(self, table: TableConfig) -> tuple[str, dict[str, str]]:
+    def resolve(self, table: TableConfig) -> tuple[str, dict[str, str]]:
         """Source table name and contract column → source column, matched case-insensitively
-        (Oracle folds names to upper case, PostgreSQL to lower case)."""
+        (Oracle folds unquoted names to upper case, PostgreSQL to lower case)."""
+        if table.name not in self._resolved:
+            self._resolved[table.name] = self._look_up(table)
+        return self._resolved[table.name]
+
+    def _look_up(self, table: TableConfig) -> tuple[str, dict[str, str]]:
         inspector = sa.inspect(self.engine)
         if self._table_names is None:
             self._table_names = {n.upper(): n for n in inspector.get_table_names()}

@@ -1,9 +1,17 @@
 """DuckDB side of ingest: raw tables, quarantine, watermarks and the load audit.
 
-Each table loads in one transaction: its batches are staged in a temporary table, duplicate
-keys are set aside, the rest is merged into raw_<source>.<TABLE> by the table's mode, and the
-quarantine, watermark and audit rows are written before the single commit. A failure rolls
-all of it back, so the raw table and its watermark stay as they were.
+A table is first read and checked in full without touching the warehouse: its valid rows
+are staged in Parquet files (in `.<warehouse file>.ingest-stage/` beside it, so memory stays
+bounded whatever the table's size), its keys and rejected rows kept in memory. Then, in one transaction:
+duplicate keys are set aside, rows that repeat what earlier loads handled are dropped or
+quarantined, the rest is merged into raw_<source>.<TABLE> by the table's mode (one INSERT
+from the stage), and the quarantine, watermark and audit rows are written before the single
+commit. A failure rolls all of it back, and a process killed at any point leaves no trace
+(DuckDB recovers committed transactions only): the raw table and its watermark stay as they
+were until a load completes.
+
+Only small sets (duplicated keys, look-back rows, re-sent ids) are compared with the
+warehouse; nightly loads, which have none of the first and few of the others, skip most joins.
 """
 
 from __future__ import annotations
@@ -12,6 +20,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
+import shutil
+import tempfile
 import time
 
 import duckdb
@@ -20,7 +30,10 @@ import polars as pl
 from ingest import contract
 from ingest.config import TableConfig
 
-STAGE, REJECT = "_ingest_stage", "_ingest_reject"
+ROW = "_ingest_row"  # position of a row in this load
+PROBE = "_ingest_probe"  # a small Arrow table registered for one query
+# rows per stage file: big enough for fast writes, small enough to bound memory
+CHUNK_ROWS = 1_000_000
 
 META_DDL = """
 CREATE SCHEMA IF NOT EXISTS meta;
@@ -28,7 +41,8 @@ CREATE TABLE IF NOT EXISTS meta.load_audit (
     run_id VARCHAR, source VARCHAR, table_name VARCHAR, mode VARCHAR,
     rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
     watermark_before VARCHAR, watermark_after VARCHAR,
-    started_at TIMESTAMP, seconds DOUBLE, status VARCHAR, error VARCHAR);
+    started_at TIMESTAMP, seconds DOUBLE, status VARCHAR, error VARCHAR, connector VARCHAR);
+ALTER TABLE meta.load_audit ADD COLUMN IF NOT EXISTS connector VARCHAR;
 CREATE TABLE IF NOT EXISTS meta.quarantine (
     run_id VARCHAR, source VARCHAR, table_name VARCHAR, row_key VARCHAR, rule VARCHAR,
     detail VARCHAR, raw_values JSON, quarantined_at TIMESTAMP);
@@ -51,6 +65,7 @@ class LoadResult:
     seconds: float
     status: str  # 'ok' or 'failed'
     error: str | None = None
+    connector: str | None = None  # what read the source: duckdb-postgres, sqlalchemy, csv, xlsx
 
 
 def _later(current: str | None, newest: int | str | None) -> str | None:
@@ -70,8 +85,18 @@ class Warehouse:
     """One DuckDB connection for the length of an ingest run (DuckDB has one writer)."""
 
     def __init__(self, path: Path):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
         self.con = duckdb.connect(str(path))
+        # beside the warehouse, whose write lock this process now holds: files a killed
+        # load left there are nobody's any more
+        self.stage_root = path.parent / f".{path.name}.ingest-stage"
+        shutil.rmtree(self.stage_root, ignore_errors=True)
+        # DuckDB's own progress bar would print over the CLI's bars and summary
+        self.con.execute("SET enable_progress_bar = false")
+        # raw tables are sets: inserting in any order lets DuckDB write in parallel with less
+        # memory
+        self.con.execute("SET preserve_insertion_order = false")
         self.con.execute(META_DDL)
 
     def close(self) -> None:
@@ -85,16 +110,10 @@ class Warehouse:
 
     def load(self, table: TableConfig, batches: Iterable[pl.DataFrame], *, run_id: str,
              watermark_before: str | None, started_at: datetime, clock: float,
-             replace_years: set[int] | None = None) -> LoadResult:
+             replace_years: set[int] | None = None, connector: str | None = None) -> LoadResult:
         """Load one table atomically and return its audit record (also written)."""
-        con = self.con
-        con.begin()
-        try:
-            self._create_raw_table(table)
-            con.execute(f"CREATE TEMP TABLE {STAGE} ({self._column_ddl(table)})")
-            con.execute(f"CREATE TEMP TABLE {REJECT} (row_key VARCHAR, rule VARCHAR, "
-                        f"detail VARCHAR, raw_values VARCHAR)")
-            rows_read, newest = 0, None
+        with Stage(table, self.stage_root) as stage:
+            rows_read, newest, quarantine = 0, None, []
             for batch in batches:
                 rows_read += batch.height
                 if table.watermark and batch.height:
@@ -102,19 +121,33 @@ class Warehouse:
                     if batch_newest is not None:
                         newest = batch_newest if newest is None else max(newest, batch_newest)
                 checked = contract.check(batch, table)
-                self._append(STAGE, checked.valid)
-                self._append(REJECT, checked.rejected)
+                quarantine.append(checked.rejected)
+                stage.add(checked.valid)
+            stage.close()
+            quarantine = [pl.concat([pl.DataFrame(schema=contract.REJECTED_SCHEMA), *quarantine])]
+            return self._write(table, stage, quarantine, rows_read, newest, run_id=run_id,
+                               watermark_before=watermark_before, started_at=started_at,
+                               clock=clock, replace_years=replace_years, connector=connector)
 
-            self._set_aside_duplicates(table)
+    def _write(self, table: TableConfig, stage: "Stage", quarantine: list[pl.DataFrame],
+               rows_read: int, newest, *, run_id: str, watermark_before: str | None,
+               started_at: datetime, clock: float, replace_years: set[int] | None,
+               connector: str | None) -> LoadResult:
+        con = self.con
+        con.begin()
+        try:
+            self._create_raw_table(table)
+            dropped = self._set_aside_duplicates(table, stage, quarantine)
             if table.mode == "changing" and watermark_before is not None:
-                rows_read -= self._drop_seen_versions(table, watermark_before)
+                seen, seen_rejected = self._drop_seen_versions(table, stage, quarantine,
+                                                               watermark_before)
+                dropped = pl.concat([dropped, seen])
+                rows_read -= len(seen) + seen_rejected
             if table.mode == "append":
-                self._set_aside_already_loaded(table)
-            rows_loaded = self._merge(table, run_id, started_at, replace_years)
-            rows_quarantined = con.execute(
-                f"INSERT INTO meta.quarantine SELECT ?, ?, ?, row_key, rule, detail, raw_values, "
-                f"?::TIMESTAMP FROM {REJECT}",
-                [run_id, table.source, table.name, started_at]).fetchone()[0]
+                dropped = pl.concat([dropped, self._set_aside_already_loaded(
+                    table, stage, dropped, quarantine)])
+            rows_loaded = self._merge(table, stage, dropped, run_id, started_at, replace_years)
+            rows_quarantined = self._quarantine(table, pl.concat(quarantine), run_id, started_at)
             if rows_read != rows_loaded + rows_quarantined:
                 raise RuntimeError(f"{table.source}.{table.name}: {rows_read} rows read but "
                                    f"{rows_loaded} loaded + {rows_quarantined} quarantined")
@@ -123,27 +156,30 @@ class Warehouse:
             if watermark_after != watermark_before:
                 con.execute("INSERT OR REPLACE INTO meta.watermarks VALUES (?, ?, ?, ?)",
                             [table.source, table.name, watermark_after, datetime.now()])
-            con.execute(f"DROP TABLE {STAGE}; DROP TABLE {REJECT}")
             result = LoadResult(
                 source=table.source, table_name=table.name, mode=table.mode,
                 rows_read=rows_read, rows_loaded=rows_loaded, rows_quarantined=rows_quarantined,
                 watermark_before=watermark_before, watermark_after=watermark_after,
-                seconds=round(time.monotonic() - clock, 3), status="ok")
+                seconds=round(time.monotonic() - clock, 3), status="ok", connector=connector)
             self.write_audit(result, run_id, started_at)
             con.commit()
             return result
         except BaseException:
             con.rollback()
             raise
+        finally:
+            con.unregister(PROBE)
 
     def write_audit(self, result: LoadResult, run_id: str, started_at: datetime) -> None:
         record = asdict(result)
         self.con.execute(
-            "INSERT INTO meta.load_audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO meta.load_audit (run_id, source, table_name, mode, rows_read, "
+            "rows_loaded, rows_quarantined, watermark_before, watermark_after, started_at, "
+            "seconds, status, error, connector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [run_id, record["source"], record["table_name"], record["mode"], record["rows_read"],
              record["rows_loaded"], record["rows_quarantined"], record["watermark_before"],
              record["watermark_after"], started_at, record["seconds"], record["status"],
-             record["error"]])
+             record["error"], record["connector"]])
 
     # -- steps of a load ----------------------------------------------------------------
 
@@ -168,92 +204,197 @@ class Warehouse:
     def _columns_sql(table: TableConfig) -> str:
         return ", ".join(q(c) for c in table.column_names)
 
-    @staticmethod
-    def _row_key_sql(table: TableConfig) -> str:
-        # the same text as contract.row_key_expr gives for rejected rows
-        return "concat_ws('|', " + ", ".join(f"CAST({q(k)} AS VARCHAR)" for k in table.key) + ")"
+    def _probe(self, frame: pl.DataFrame, sql: str, params: list | None = None) -> pl.DataFrame:
+        """Run `sql` over a small frame registered as PROBE (plain Arrow strings: DuckDB may
+        push filters into the scan, which Arrow cannot apply to string views)."""
+        self.con.register(PROBE, frame.to_arrow())
+        try:
+            return self.con.execute(sql, params or []).pl()
+        finally:
+            self.con.unregister(PROBE)
 
-    def _append(self, target: str, frame: pl.DataFrame) -> None:
-        if frame.height:
-            self.con.register("_ingest_batch", frame.to_arrow())
-            self.con.execute(f"INSERT INTO {target} SELECT * FROM _ingest_batch")
-            self.con.unregister("_ingest_batch")
+    def _set_aside(self, table: TableConfig, frame: pl.DataFrame, detail: str) -> pl.DataFrame:
+        """Rows of a load (typed) as quarantine records of rule duplicate_key."""
+        return self._probe(frame, f"""
+            SELECT concat_ws('|', {", ".join(f"CAST({q(k)} AS VARCHAR)" for k in table.key)})
+                       AS row_key,
+                   'duplicate_key' AS rule, ? AS detail,
+                   CAST(to_json(struct_pack({self._columns_sql(table)})) AS VARCHAR) AS raw_values
+            FROM {PROBE} ORDER BY {ROW}""", [detail]).cast(contract.REJECTED_SCHEMA)
 
-    def _set_aside_duplicates(self, table: TableConfig) -> None:
+    def _set_aside_duplicates(self, table: TableConfig, stage: "Stage",
+                              quarantine: list[pl.DataFrame]) -> pl.DataFrame:
         """Keep one row per key: the newest by watermark for changing tables, else the first
-        in column order (deterministic whatever order the source returned); quarantine the rest.
-        Only the rows of duplicated keys are ranked: duplicates are rare, loads are large."""
-        keys = ", ".join(q(k) for k in table.key)
-        same_key = " AND ".join(f"d.{q(k)} = s.{q(k)}" for k in table.key)
-        order = [f"{q(c)} ASC NULLS LAST" for c in table.column_names]
+        in column order (deterministic whatever order the source returned); quarantine the
+        rest. Returns the positions of the rows set aside.
+
+        Duplicates are rare and loads large: sorting the keys finds the duplicated ones (logs
+        arrive nearly in id order, so this is fast) and only their rows are ranked.
+        """
+        key = list(table.key)
+        repeated = pl.all_horizontal([pl.col(k) == pl.col(k).shift(1) for k in key])
+        duplicated = stage.keys().sort(key).filter(repeated).unique()
+        if duplicated.is_empty():
+            return _positions()
+        same_key = " AND ".join(f"d.{q(k)} = s.{q(k)}" for k in key)
+        rows = self._probe(duplicated, f"""
+            SELECT s.* FROM {stage.relation} s
+            WHERE EXISTS (SELECT 1 FROM {PROBE} d WHERE {same_key})""")
+        order = [pl.col(c) for c in table.column_names]
+        descending = [False] * len(order)
         if table.mode == "changing":
-            order.insert(0, f"{q(table.watermark)} DESC NULLS LAST")
+            order.insert(0, pl.col(table.watermark))
+            descending.insert(0, True)
+        ranked = (rows.sort(order, descending=descending, nulls_last=True)
+                  .with_columns(pl.int_range(pl.len()).over(key).alias("_rank")))
+        extra = ranked.filter(pl.col("_rank") > 0).drop("_rank")
         kept_by = (f"newest {table.watermark}" if table.mode == "changing"
                    else "first row in column order")
-        self.con.execute(f"""
-            CREATE TEMP TABLE _ingest_extra AS
-            SELECT * FROM (
-                SELECT s.rowid AS _row, s.*,
-                       row_number() OVER (PARTITION BY {keys} ORDER BY {", ".join(order)}) AS _rank
-                FROM {STAGE} s
-                WHERE EXISTS (SELECT 1 FROM (SELECT {keys} FROM {STAGE} GROUP BY {keys}
-                                             HAVING count(*) > 1) d WHERE {same_key}))
-            WHERE _rank > 1""")
-        self.con.execute(f"""
-            INSERT INTO {REJECT}
-            SELECT {self._row_key_sql(table)}, 'duplicate_key',
-                   'another row with this key is in the same load (kept: {kept_by})',
-                   to_json(struct_pack({self._columns_sql(table)}))
-            FROM _ingest_extra;
-            DELETE FROM {STAGE} WHERE rowid IN (SELECT _row FROM _ingest_extra);
-            DROP TABLE _ingest_extra""")
+        quarantine.append(self._set_aside(
+            table, extra, f"another row with this key is in the same load (kept: {kept_by})"))
+        return extra.select(ROW)
 
-    def _drop_seen_versions(self, table: TableConfig, watermark_before: str) -> int:
+    def _drop_seen_versions(self, table: TableConfig, stage: "Stage",
+                            quarantine: list[pl.DataFrame],
+                            watermark_before: str) -> tuple[pl.DataFrame, int]:
         """The look-back window re-reads rows already handled: drop the versions (key, stamp)
-        already in raw or already quarantined, so a re-run reads and loads nothing."""
-        raw = f"{q(table.raw_schema)}.{q(table.name)}"
+        already in raw or already quarantined, so a re-run reads and loads nothing.
+        Returns (positions of the staged rows dropped, rows dropped from the quarantine)."""
         stamp = q(table.watermark)
         same_key = " AND ".join(f"r.{q(k)} = s.{q(k)}" for k in table.key)
-        dropped = self.con.execute(f"""
-            DELETE FROM {STAGE} s WHERE s.{stamp} <= ? AND EXISTS (
-                SELECT 1 FROM {raw} r WHERE {same_key} AND r.{stamp} = s.{stamp})""",
-            [watermark_before]).fetchone()[0]
+        seen = self.con.execute(f"""
+            SELECT s.{ROW} FROM {stage.relation} s
+            WHERE s.{stamp} <= ? AND EXISTS (
+                SELECT 1 FROM {_raw(table)} r WHERE {same_key} AND r.{stamp} = s.{stamp})""",
+            [watermark_before]).pl().cast({ROW: pl.Int64})
+
         json_stamp = f"'$.{table.watermark}'"
-        dropped += self.con.execute(f"""
-            DELETE FROM {REJECT} j
-            WHERE json_extract_string(j.raw_values, {json_stamp}) <= ? AND EXISTS (
+        rejected = pl.concat(quarantine).with_row_index(ROW)
+        seen_rejected = self._probe(rejected, f"""
+            SELECT {ROW} FROM {PROBE} p
+            WHERE json_extract_string(p.raw_values, {json_stamp}) <= ? AND EXISTS (
                 SELECT 1 FROM meta.quarantine m
-                WHERE m.source = ? AND m.table_name = ? AND m.row_key = j.row_key
+                WHERE m.source = ? AND m.table_name = ? AND m.row_key = p.row_key
                   AND json_extract_string(m.raw_values, {json_stamp})
-                      = json_extract_string(j.raw_values, {json_stamp}))""",
-            [watermark_before, table.source, table.name]).fetchone()[0]
-        return dropped
+                      = json_extract_string(p.raw_values, {json_stamp}))""",
+            [watermark_before, table.source, table.name])
+        quarantine[:] = [rejected.filter(~pl.col(ROW).is_in(seen_rejected[ROW].implode()))
+                         .drop(ROW)]
+        return seen, len(seen_rejected)
 
-    def _set_aside_already_loaded(self, table: TableConfig) -> None:
+    def _set_aside_already_loaded(self, table: TableConfig, stage: "Stage",
+                                  dropped: pl.DataFrame,
+                                  quarantine: list[pl.DataFrame]) -> pl.DataFrame:
         """An append-only log sent a key again that an earlier run loaded: quarantine it."""
-        raw = f"{q(table.raw_schema)}.{q(table.name)}"
+        raw = _raw(table)
+        candidates = stage.keys()
+        if table.key == (table.watermark,):
+            # ids only grow: only rows at or below the largest loaded id can be loaded already
+            # (none on a nightly run), so the comparison with the whole log is skipped
+            stamp = q(table.watermark)
+            newest_loaded = self.con.execute(f"SELECT max({stamp}) FROM {raw}").fetchone()[0]
+            if newest_loaded is None:
+                return _positions()
+            candidates = candidates.filter(pl.col(table.watermark) <= newest_loaded)
+        if candidates.is_empty():
+            return _positions()
+        in_probe = " AND ".join(f"p.{q(k)} = s.{q(k)}" for k in table.key)
         same_key = " AND ".join(f"r.{q(k)} = s.{q(k)}" for k in table.key)
-        loaded_before = f"EXISTS (SELECT 1 FROM {raw} r WHERE {same_key})"
-        self.con.execute(f"""
-            INSERT INTO {REJECT}
-            SELECT {self._row_key_sql(table)}, 'duplicate_key', 'key already loaded by an earlier run',
-                   to_json(struct_pack({self._columns_sql(table)}))
-            FROM {STAGE} s WHERE {loaded_before}""")
-        self.con.execute(f"DELETE FROM {STAGE} s WHERE {loaded_before}")
+        loaded = self._probe(candidates.unique(), f"""
+            SELECT s.* FROM {stage.relation} s
+            WHERE EXISTS (SELECT 1 FROM {PROBE} p WHERE {in_probe})
+              AND EXISTS (SELECT 1 FROM {raw} r WHERE {same_key})""")
+        # a duplicate already set aside is reported once
+        loaded = loaded.filter(~pl.col(ROW).is_in(dropped[ROW].implode()))
+        if loaded.is_empty():
+            return _positions()
+        quarantine.append(self._set_aside(table, loaded, "key already loaded by an earlier run"))
+        return loaded.select(ROW)
 
-    def _merge(self, table: TableConfig, run_id: str, loaded_at: datetime,
-               replace_years: set[int] | None) -> int:
-        raw = f"{q(table.raw_schema)}.{q(table.name)}"
+    def _merge(self, table: TableConfig, stage: "Stage", dropped: pl.DataFrame, run_id: str,
+               loaded_at: datetime, replace_years: set[int] | None) -> int:
+        raw = _raw(table)
+        kept = stage.relation
+        if not dropped.is_empty():
+            # the few rows set aside, as a literal list: a filter DuckDB applies while scanning
+            positions = ", ".join(str(p) for p in dropped[ROW].unique().sort())
+            kept = f"(SELECT * FROM {stage.relation} WHERE {ROW} NOT IN ({positions}))"
         if table.mode == "snapshot":
             self.con.execute(f"DELETE FROM {raw}")
         elif table.mode == "changing":
-            same_key = " AND ".join(f"{raw}.{q(k)} = s.{q(k)}" for k in table.key)
-            self.con.execute(f"DELETE FROM {raw} USING {STAGE} s WHERE {same_key}")
+            same_key = " AND ".join(f"s.{q(k)} = r.{q(k)}" for k in table.key)
+            self.con.execute(f"DELETE FROM {raw} r WHERE EXISTS "
+                             f"(SELECT 1 FROM {kept} s WHERE {same_key})")
         elif table.mode == "yearly":
-            years = sorted(replace_years or [])
             self.con.execute(f"DELETE FROM {raw} WHERE collection_year IN "
-                             f"(SELECT unnest(?::INTEGER[]))", [years])
+                             f"(SELECT unnest(?::INTEGER[]))", [sorted(replace_years or [])])
         columns = self._columns_sql(table)
         return self.con.execute(
             f"INSERT INTO {raw} ({columns}, _load_id, _loaded_at) "
-            f"SELECT {columns}, ?, ?::TIMESTAMP FROM {STAGE}", [run_id, loaded_at]).fetchone()[0]
+            f"SELECT {columns}, ?, ?::TIMESTAMP FROM {kept}", [run_id, loaded_at]).fetchone()[0]
+
+    def _quarantine(self, table: TableConfig, rejected: pl.DataFrame, run_id: str,
+                    quarantined_at: datetime) -> int:
+        if rejected.is_empty():
+            return 0
+        return self._probe(rejected, f"""
+            INSERT INTO meta.quarantine
+            SELECT ?, ?, ?, row_key, rule, detail, raw_values, ?::TIMESTAMP FROM {PROBE}""",
+            [run_id, table.source, table.name, quarantined_at]).item()
+
+
+class Stage:
+    """The valid rows of one load, in Parquet files of a temporary folder under `root`, with
+    a position column; their keys stay in memory (small) for the duplicate checks."""
+
+    def __init__(self, table: TableConfig, root: Path):
+        self.table = table
+        root.mkdir(exist_ok=True)
+        self.folder = Path(tempfile.mkdtemp(prefix=f"{table.source}.{table.name}-", dir=root))
+        self._pending: list[pl.DataFrame] = []
+        self._keys: list[pl.DataFrame] = []
+        self._rows = self._files = 0
+
+    def __enter__(self) -> "Stage":
+        return self
+
+    def __exit__(self, *_) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def add(self, valid: pl.DataFrame) -> None:
+        self._pending.append(valid)
+        if sum(frame.height for frame in self._pending) >= CHUNK_ROWS:
+            self._flush()
+
+    def close(self) -> None:
+        self._flush()
+        if not self._files:  # no rows: an empty file still gives the stage its columns
+            self._pending.append(contract.empty_frame(self.table))
+            self._flush()
+
+    def keys(self) -> pl.DataFrame:
+        return pl.concat([contract.empty_frame(self.table).select(self.table.key), *self._keys])
+
+    @property
+    def relation(self) -> str:
+        return f"read_parquet('{self.folder}/*.parquet')"
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        chunk = pl.concat(self._pending).with_row_index(ROW, offset=self._rows)
+        chunk = chunk.with_columns(pl.col(ROW).cast(pl.Int64))
+        self._pending.clear()
+        # uncompressed: written and read at disk speed; the files live for one load
+        chunk.write_parquet(self.folder / f"{self._files:06d}.parquet", compression="uncompressed")
+        self._keys.append(chunk.select(self.table.key))
+        self._rows += chunk.height
+        self._files += 1
+
+
+def _positions() -> pl.DataFrame:
+    return pl.DataFrame(schema={ROW: pl.Int64})
+
+
+def _raw(table: TableConfig) -> str:
+    return f"{q(table.raw_schema)}.{q(table.name)}"

@@ -19,6 +19,7 @@ from ingest.config import COLLECTION_YEAR, TableConfig, WorkbookLayout
 from ingest.contract import ContractError
 
 WORKBOOK_NAME = re.compile(r"^(\d{4})\.xlsx$")
+HEADER_SEARCH_ROWS = 5  # extra rows before the header that are tolerated
 ORIGIN = "_origin"  # where a row came from (workbook!sheet row); kept in quarantine raw_values
 
 
@@ -41,12 +42,13 @@ def read_table(path: Path, year: int, table: TableConfig, layout: WorkbookLayout
     finally:
         book.close()
     where = f"workbook {path.name}, sheet {sheet_name}"
-    if len(rows) <= layout.title_rows:
-        raise ContractError(f"{where}: no header row")
-    header = [_normalise(h) for h in rows[layout.title_rows]]
-    first_data_row = layout.title_rows + 2  # Excel numbers rows from 1; the header precedes
-    body = _data_rows(rows[layout.title_rows + 1:], first_data_row, layout.notes_marker)
     columns = [c for c in table.columns if c.name != COLLECTION_YEAR]
+    expected = ([layout.item_header] if table.layout == "key_value"
+                else [c.header for c in columns])
+    header_at = _find_header(rows, expected, layout, where)
+    header = [_normalise(h) for h in rows[header_at]]
+    first_data_row = header_at + 2  # Excel numbers rows from 1; the header precedes
+    body = _data_rows(rows[header_at + 1:], first_data_row, layout.notes_markers)
     if table.layout == "key_value":
         records = [_pivot(header, body, columns, layout, where)]
         origins = [f"{path.name}!{sheet_name}"]
@@ -78,14 +80,31 @@ def _find_sheet(names: list[str], number: str, path: Path) -> str:
                         f"(sheets: {', '.join(names)})")
 
 
-def _data_rows(rows: list[tuple], first_row: int, notes_marker: str) -> list[tuple[int, tuple]]:
+def _find_header(rows: list[tuple], expected: list[str], layout: WorkbookLayout,
+                 where: str) -> int:
+    """Index of the header row: normally the one after the title rows; a sheet with extra
+    lines above it (a 填报单位 line) or without its title still loads: among the first rows,
+    the first with the most of the expected headers."""
+    wanted = {_normalise(h) for h in expected}
+    window = range(min(len(rows), layout.title_rows + HEADER_SEARCH_ROWS))
+    matches = {i: len(wanted & {_normalise(v) for v in rows[i]}) for i in window}
+    if not matches:
+        raise ContractError(f"{where}: no header row")
+    best = max(matches.values())
+    if best == 0:
+        return layout.title_rows  # reported below as headers not found, with what it has
+    return min(i for i, n in matches.items() if n == best)
+
+
+def _data_rows(rows: list[tuple], first_row: int,
+               notes_markers: tuple[str, ...]) -> list[tuple[int, tuple]]:
     """(Excel row number, values) of the data rows: blank rows skipped, notes and after dropped."""
     kept = []
     for offset, values in enumerate(rows):
         texts = [str(v).strip() for v in values if v is not None and str(v).strip()]
         if not texts:
             continue
-        if texts[0].startswith(notes_marker):
+        if texts[0].startswith(notes_markers):
             break
         kept.append((offset + first_row, values))
     return kept

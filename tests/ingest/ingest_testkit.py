@@ -5,11 +5,14 @@ PLANTED lists what the contract must quarantine: (source, table) -> {rule: count
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
 
+import duckdb
 import openpyxl
-import pytest
+
+import ingest
 
 # table -> [(column, SQLite type)], as the vendors ship them (CONTRACT.md "SQLite column types")
 LAYOUTS = {
@@ -204,13 +207,19 @@ def state_sheets(year: int) -> dict[str, list[tuple]]:
     }
 
 
-def write_workbook(path: Path, sheets: dict[str, list[tuple]]) -> None:
+def write_workbook(path: Path, sheets: dict[str, list[tuple]], merge_titles: bool = False) -> None:
+    """The sheets as a workbook; merge_titles merges every one-cell row (title, notes) across
+    the table's width, as the state platform's export does."""
     book = openpyxl.Workbook()
     book.remove(book.active)
     for name, rows in sheets.items():
         sheet = book.create_sheet(name)
+        width = max(len(row) for row in rows)
         for row in rows:
             sheet.append(list(row))
+            if merge_titles and len(row) == 1 and row[0] is not None and width > 1:
+                sheet.merge_cells(start_row=sheet.max_row, start_column=1,
+                                  end_row=sheet.max_row, end_column=width)
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
 
@@ -246,3 +255,53 @@ class Sources:
             return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
+
+
+# --- comparing warehouses --------------------------------------------------------------
+
+DATABASE_SOURCES = ["jw", "hr", "xg"]
+
+
+def raw_tables(warehouse: Path, sources: list[str] = DATABASE_SOURCES) -> dict[str, list[tuple]]:
+    """Every raw table of the sources, rows ordered, without the load columns."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return {f"{t.source}.{t.name}": con.execute(
+            f'SELECT * EXCLUDE (_load_id, _loaded_at) FROM raw_{t.source}."{t.name}" ORDER BY ALL'
+        ).fetchall() for t in ingest.load_config().tables(sources)}
+
+
+def differing_raw_tables(warehouse: Path, reference: Path,
+                         sources: list[str] = DATABASE_SOURCES) -> dict[str, tuple[list, list]]:
+    """Raw tables whose rows (as multisets, without the load columns) differ between two
+    warehouses: table -> (a few rows only in warehouse, a few only in reference). Compared
+    inside DuckDB, so large tables stay cheap."""
+    differing = {}
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH '{warehouse}' AS loaded (READ_ONLY)")
+        con.execute(f"ATTACH '{reference}' AS expected (READ_ONLY)")
+        for t in ingest.load_config().tables(sources):
+            rows = {db: f'SELECT * EXCLUDE (_load_id, _loaded_at) FROM {db}.raw_{t.source}."{t.name}"'
+                    for db in ("loaded", "expected")}
+            only_loaded = con.execute(
+                f"{rows['loaded']} EXCEPT ALL {rows['expected']} LIMIT 3").fetchall()
+            only_expected = con.execute(
+                f"{rows['expected']} EXCEPT ALL {rows['loaded']} LIMIT 3").fetchall()
+            if only_loaded or only_expected:
+                differing[f"{t.source}.{t.name}"] = (only_loaded, only_expected)
+    return differing
+
+
+def quarantine(warehouse: Path) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute("SELECT source, table_name, row_key, rule, detail, raw_values::VARCHAR "
+                           "FROM meta.quarantine ORDER BY ALL").fetchall()
+
+
+def copy_school(school: Path, to: Path) -> Path:
+    """A private copy of a generated school (its sources are changed by the test)."""
+    shutil.copytree(school, to)
+    return to
+
+
+def sqlite_urls(school: Path) -> dict[str, str]:
+    return {s: f"sqlite:///{school / f'{s}.sqlite'}" for s in DATABASE_SOURCES}

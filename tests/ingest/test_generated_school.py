@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import duckdb
-import school_generator
 
 import ingest
+from ingest_testkit import sqlite_urls
 
 
-def test_generated_school_loads_completely(tmp_path):
-    sources = tmp_path / "sources"
-    manifest = school_generator.generate(sources, students=300, seed=7)
-    urls = {s: f"sqlite:///{sources / f'{s}.sqlite'}" for s in ("jw", "hr", "xg")}
+def test_generated_school_loads_completely(generated_school, tmp_path):
+    sources, manifest = generated_school
+    urls = sqlite_urls(sources)
     warehouse = tmp_path / "warehouse.duckdb"
 
     results = ingest.run_ingest(warehouse, urls, sources / "state", run_id="first")
@@ -27,6 +26,11 @@ def test_generated_school_loads_completely(tmp_path):
         assert con.execute('SELECT count(*) FROM raw_jw."JW_KQ_XSKQB"').fetchone()[0] == (
             manifest["row_counts"]["JW_KQ_XSKQB"] - 1)
         assert con.execute("SELECT count(*) FROM raw_state.a6_1").fetchone()[0] > 0
+        # every row read is accounted for in the audit too
+        assert con.execute("SELECT count(*) FROM meta.load_audit WHERE run_id = 'first' AND "
+                           "rows_read <> rows_loaded + rows_quarantined").fetchone()[0] == 0
 
     again = ingest.run_ingest(warehouse, urls, sources / "state", run_id="again")
-    assert all(r.rows_loaded == 0 for r in again if r.mode in ("append", "changing"))
+    assert [r for r in again if r.status != "ok"] == []
+    incremental = [r for r in again if r.mode in ("append", "changing")]
+    assert incremental and all((r.rows_read, r.rows_loaded) == (0, 0) for r in incremental)

@@ -89,8 +89,10 @@ def test_second_run_loads_nothing_new_and_changes_no_counts(school, warehouse):
     assert query(warehouse, "SELECT count(*) FROM meta.quarantine")[0][0] == quarantine_before + 1
 
 
-def test_appending_check_ins_loads_exactly_those(school, warehouse):
-    small_batches = dataclasses.replace(CONFIG, batch_size=4)  # ids 1-9 and 10-22 in other batches
+@pytest.mark.parametrize("fast_path", ["auto", "off"])
+def test_appending_check_ins_loads_exactly_those(school, warehouse, fast_path):
+    # ids 1-9 and 10-22 in other batches
+    small_batches = dataclasses.replace(CONFIG.with_fast_path(fast_path), batch_size=4)
     run(school, warehouse, "run-1", config=small_batches)
     new_rows = [(100 + i, 1, "X0001", 1, "2024-10-08 08:00:00") for i in range(7)]
     school.execute("jw", "INSERT INTO JW_KQ_XSKQB VALUES (?, ?, ?, ?, ?)", new_rows)
@@ -138,12 +140,14 @@ def test_codes_outside_the_contract_are_quarantined(school, warehouse):
     assert query(warehouse, 'SELECT count(*) FROM raw_jw."JW_KQ_XSKQB" WHERE KQZT = 9') == [(0,)]
 
 
-def test_updated_grade_replaces_the_old_row(school, warehouse):
-    run(school, warehouse, "run-1")
+@pytest.mark.parametrize("fast_path", ["auto", "off"])
+def test_updated_grade_replaces_the_old_row(school, warehouse, fast_path):
+    config = CONFIG.with_fast_path(fast_path)
+    run(school, warehouse, "run-1", sources=["jw"], config=config)
     school.execute("jw", "UPDATE JW_CJ_XSCJB SET CJ = '61', JD = 1.0, KSXZ = '补考', "
                           "GXSJ = '2025-06-05 10:00:00' WHERE CJ_ID = 'CJ1'")
 
-    result = run(school, warehouse, "run-2", sources=["jw"])[("jw", "JW_CJ_XSCJB")]
+    result = run(school, warehouse, "run-2", sources=["jw"], config=config)[("jw", "JW_CJ_XSCJB")]
 
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (1, 1, 0)
     assert result.watermark_after == "2025-06-05 10:00:00"

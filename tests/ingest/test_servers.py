@@ -1,8 +1,12 @@
-"""The SQL connector against real MariaDB and PostgreSQL servers.
+"""The relational connectors against real MariaDB and PostgreSQL servers.
 
 The hand-made school of conftest.py is copied into a scratch database on each server (in
 PostgreSQL with unquoted, so lower-case, names and GXSJ as a real TIMESTAMP, as vendors do),
-loaded, and must give exactly the raw tables and quarantine that the SQLite copy gives.
+loaded through both paths (SQLAlchemy, DuckDB's scanner), and must give exactly the raw
+tables and quarantine that the SQLite copy gives. The generated school is copied too (in
+PostgreSQL with quoted upper-case names, as schemas migrated from Oracle keep them) and
+loaded through the scanner: every raw table must be identical to the SQLite load, and new
+check-ins and an updated grade must load incrementally on the server.
 Server URLs: ZHENGAI_TEST_MARIADB_URL / ZHENGAI_TEST_POSTGRES_URL (an account allowed to
 create a database), defaulting to the local servers. Absent servers skip the test, unless
 ZHENGAI_REQUIRE_SERVICES=1 (CI), where they fail it.
@@ -18,7 +22,9 @@ import pytest
 import sqlalchemy as sa
 
 import ingest
-from ingest_testkit import LAYOUTS
+from ingest.testbed import copy_sqlite_tables, scratch_database
+from ingest_testkit import (DATABASE_SOURCES, LAYOUTS, differing_raw_tables, quarantine,
+                            raw_tables, sqlite_urls)
 
 SERVERS = {
     "mariadb": os.environ.get("ZHENGAI_TEST_MARIADB_URL",
@@ -26,6 +32,8 @@ SERVERS = {
     "postgres": os.environ.get("ZHENGAI_TEST_POSTGRES_URL",
                                "postgresql+psycopg2://postgres@localhost:5432/postgres"),
 }
+CONFIG = ingest.load_config()
+SCANNER = {"mariadb": "duckdb-mysql", "postgres": "duckdb-postgres"}
 # what a vendor's DDL looks like on each server
 SERVER_TYPES = {
     "mariadb": {"TEXT": "VARCHAR(200)", "INTEGER": "BIGINT", "REAL": "DOUBLE", "GXSJ": "DATETIME"},
@@ -89,30 +97,126 @@ def _server_value(value):
     return None if value == "abc" else value
 
 
-def raw_tables(warehouse) -> dict[str, list[tuple]]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return {f"{t.source}.{t.name}": con.execute(
-            f'SELECT * EXCLUDE (_load_id, _loaded_at) FROM raw_{t.source}."{t.name}" ORDER BY ALL'
-        ).fetchall() for t in ingest.load_config().tables(["jw", "hr", "xg"])}
-
-
-def test_server_loads_the_same_warehouse_as_sqlite(server_school, school, tmp_path):
+@pytest.mark.parametrize("fast_path", ["off", "auto"])
+def test_server_loads_the_same_warehouse_as_sqlite(server_school, school, tmp_path, fast_path):
     urls, kind = server_school
+    config = CONFIG.with_fast_path(fast_path)
     school.execute("jw", "UPDATE JW_CJ_XSCJB SET XF = NULL WHERE XF = 'abc'")
     from_sqlite, from_server = tmp_path / "sqlite.duckdb", tmp_path / f"{kind}.duckdb"
     ingest.run_ingest(from_sqlite, school.urls, school.state, run_id="r", sources=["jw", "hr", "xg"])
 
     first = ingest.run_ingest(from_server, urls, school.state, run_id="r1",
-                              sources=["jw", "hr", "xg"])
+                              sources=["jw", "hr", "xg"], config=config)
 
     assert [r.error for r in first if r.status != "ok"] == []
+    assert {r.connector for r in first} == {
+        "sqlalchemy" if fast_path == "off" else SCANNER[kind]}
     assert raw_tables(from_server) == raw_tables(from_sqlite)
     watermarks = {r.table_name: r.watermark_after for r in first}
     assert watermarks["JW_CJ_XSCJB"] == "2025-06-01 08:00:00"  # a TIMESTAMP read as contract text
     assert watermarks["JW_KQ_XSKQB"] == "22"
 
     again = ingest.run_ingest(from_server, urls, school.state, run_id="r2",
-                              sources=["jw", "hr", "xg"])
+                              sources=["jw", "hr", "xg"], config=config)
     incremental = [r for r in again if r.mode in ("append", "changing")]
     assert incremental and all((r.rows_read, r.rows_loaded) == (0, 0) for r in incremental)
     assert raw_tables(from_server) == raw_tables(from_sqlite)
+
+
+@pytest.fixture(scope="module")
+def reference(generated_school, tmp_path_factory):
+    """The generated school loaded from its SQLite files."""
+    sources, _ = generated_school
+    warehouse = tmp_path_factory.mktemp("reference") / "sqlite.duckdb"
+    results = ingest.run_ingest(warehouse, sqlite_urls(sources), sources / "state", run_id="r",
+                                sources=DATABASE_SOURCES)
+    assert all(r.status == "ok" for r in results)
+    return warehouse
+
+
+@pytest.fixture(scope="module", params=["mariadb", "postgres"])
+def generated_on_server(request, generated_school):
+    """(kind, URL): the generated school's three databases copied into one scratch database."""
+    kind = request.param
+    server_or_skip(kind).dispose()
+    sources, _ = generated_school
+    with scratch_database(SERVERS[kind]) as url:
+        for source in DATABASE_SOURCES:
+            copy_sqlite_tables(sources / f"{source}.sqlite", url, upper_case=kind == "postgres")
+        yield kind, url
+
+
+def load_from(url, warehouse, fast_path, run_id="r"):
+    results = ingest.run_ingest(warehouse, {s: url for s in DATABASE_SOURCES}, None,
+                                run_id=run_id, sources=DATABASE_SOURCES,
+                                config=CONFIG.with_fast_path(fast_path))
+    assert [(r.table_name, r.error) for r in results if r.status != "ok"] == []
+    return {r.table_name: r for r in results}
+
+
+@pytest.mark.parametrize("fast_path", ["auto"])  # SQLAlchemy: the hand-made school above
+def test_generated_school_from_the_server_is_identical_and_loads_incrementally(
+        generated_on_server, reference, fast_path, tmp_path):
+    kind, url = generated_on_server
+    warehouse = tmp_path / f"{kind}.duckdb"
+
+    first = load_from(url, warehouse, fast_path)
+
+    expected_connector = SCANNER[kind] if fast_path == "auto" else "sqlalchemy"
+    assert {r.connector for r in first.values()} == {expected_connector}
+    assert differing_raw_tables(warehouse, reference) == {}
+    assert [q[:4] for q in quarantine(warehouse)] == [q[:4] for q in quarantine(reference)]
+    for result in first.values():
+        assert result.rows_read == result.rows_loaded + result.rows_quarantined
+
+    again = load_from(url, warehouse, fast_path, run_id="again")
+    incremental = [r for r in again.values() if r.mode in ("append", "changing")]
+    assert incremental and all((r.rows_read, r.rows_loaded) == (0, 0) for r in incremental)
+
+    engine = sa.create_engine(url)
+    # PostgreSQL copy: quoted upper-case names; MariaDB: upper-case names
+    q = engine.dialect.identifier_preparer.quote_identifier
+    kq, grades = q("JW_KQ_XSKQB"), q("JW_CJ_XSCJB")
+    with engine.connect() as conn:
+        newest = conn.execute(sa.text(f"SELECT max({q('KQ_ID')}) FROM {kq}")).scalar_one()
+        grade, old_grade, old_stamp = conn.execute(sa.text(
+            f"SELECT {q('CJ_ID')}, {q('CJ')}, {q('GXSJ')} FROM {grades} "
+            f"ORDER BY {q('CJ_ID')} LIMIT 1")).one()
+    try:
+        with engine.begin() as conn:
+            appended = conn.execute(sa.text(
+                f"INSERT INTO {kq} SELECT {q('KQ_ID')} + :newest, {q('SKJL_ID')}, {q('XH_ID')}, "
+                f"{q('KQZT')}, {q('CJSJ')} FROM {kq} WHERE {q('KQ_ID')} <= 37"),
+                {"newest": newest}).rowcount
+            conn.execute(sa.text(f"UPDATE {grades} SET {q('CJ')} = '61', {q('GXSJ')} = :stamp "
+                                 f"WHERE {q('CJ_ID')} = :id"),
+                         {"stamp": "2026-01-05 10:00:00", "id": grade})
+
+        results = load_from(url, warehouse, fast_path, run_id="next")
+
+        check_ins = results["JW_KQ_XSKQB"]
+        assert check_ins.connector == expected_connector  # the filter runs on the server
+        assert appended > 0
+        assert (check_ins.rows_read, check_ins.rows_loaded) == (appended, appended)
+        assert check_ins.watermark_after == str(newest + 37)
+        assert results["JW_CJ_XSCJB"].rows_loaded == 1
+        assert results["JW_CJ_XSCJB"].watermark_after == "2026-01-05 10:00:00"
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            assert con.execute('SELECT CJ, GXSJ, _load_id FROM raw_jw."JW_CJ_XSCJB" '
+                               'WHERE CJ_ID = ?', [grade]).fetchall() == [
+                ("61", "2026-01-05 10:00:00", "next")]
+        with duckdb.connect(str(reference), read_only=True) as con:
+            grades_in_reference = con.execute(
+                'SELECT count(*) FROM raw_jw."JW_CJ_XSCJB"').fetchone()[0]
+        assert results["JW_CJ_XSCJB"].rows_read == 1
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            assert con.execute('SELECT count(*) FROM raw_jw."JW_CJ_XSCJB"').fetchone()[0] == (
+                grades_in_reference)
+    finally:  # the server copy is shared by the module's tests: put it back
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"DELETE FROM {kq} WHERE {q('KQ_ID')} > :newest"),
+                         {"newest": newest})
+            conn.execute(sa.text(f"UPDATE {grades} SET {q('CJ')} = :cj, {q('GXSJ')} = :stamp "
+                                 f"WHERE {q('CJ_ID')} = :id"),
+                         {"cj": old_grade, "stamp": old_stamp, "id": grade})
+        engine.dispose()
