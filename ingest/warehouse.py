@@ -2,13 +2,13 @@
 
 A table is first read and checked in full without touching the warehouse: its valid rows
 are staged in Parquet files (in `.<warehouse file>.ingest-stage/` beside it, so memory stays
-bounded whatever the table's size), its keys and rejected rows kept in memory. Then, in one transaction:
-duplicate keys are set aside, rows that repeat what earlier loads handled are dropped or
-quarantined, the rest is merged into raw_<source>.<TABLE> by the table's mode (one INSERT
-from the stage), and the quarantine, watermark and audit rows are written before the single
-commit. A failure rolls all of it back, and a process killed at any point leaves no trace
-(DuckDB recovers committed transactions only): the raw table and its watermark stay as they
-were until a load completes.
+bounded whatever the table's size), its keys and rejected rows kept in memory. Then, in one
+transaction: duplicate keys are set aside, rows that repeat what earlier loads handled are
+dropped or quarantined, the rest is merged into raw_<source>.<TABLE> by the table's mode
+(one INSERT from the stage), and the quarantine, watermark and audit rows are written
+before the single commit. A failure rolls all of it back, and a process killed at any point
+leaves no trace (DuckDB recovers committed transactions only): the raw table and its
+watermark stay as they were until a load completes.
 
 Only small sets (duplicated keys, look-back rows, re-sent ids) are compared with the
 warehouse; nightly loads, which have none of the first and few of the others, skip most joins.
@@ -377,7 +377,8 @@ class Stage:
 
     @property
     def relation(self) -> str:
-        return f"read_parquet('{self.folder}/*.parquet')"
+        pattern = str(self.folder / "*.parquet").replace("'", "''")
+        return f"read_parquet('{pattern}')"
 
     def _flush(self) -> None:
         if not self._pending:

@@ -280,8 +280,8 @@ def differing_raw_tables(warehouse: Path, reference: Path,
         con.execute(f"ATTACH '{warehouse}' AS loaded (READ_ONLY)")
         con.execute(f"ATTACH '{reference}' AS expected (READ_ONLY)")
         for t in ingest.load_config().tables(sources):
-            rows = {db: f'SELECT * EXCLUDE (_load_id, _loaded_at) FROM {db}.raw_{t.source}."{t.name}"'
-                    for db in ("loaded", "expected")}
+            rows = {db: f"SELECT * EXCLUDE (_load_id, _loaded_at) "
+                        f'FROM {db}.raw_{t.source}."{t.name}"' for db in ("loaded", "expected")}
             only_loaded = con.execute(
                 f"{rows['loaded']} EXCEPT ALL {rows['expected']} LIMIT 3").fetchall()
             only_expected = con.execute(

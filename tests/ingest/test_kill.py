@@ -60,8 +60,9 @@ ingest.run_ingest(Path(warehouse), {"jw": url}, Path("state"), run_id="killed",
 def warehouse_state(warehouse: Path) -> dict:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return {
-            "check_ins": con.execute('SELECT count(*), sum(KQ_ID), max(KQ_ID), '
-                                     'count(DISTINCT _load_id) FROM raw_jw."JW_KQ_XSKQB"').fetchone(),
+            "check_ins": con.execute(
+                'SELECT count(*), sum(KQ_ID), max(KQ_ID), count(DISTINCT _load_id) '
+                'FROM raw_jw."JW_KQ_XSKQB"').fetchone(),
             "watermarks": con.execute("SELECT * FROM meta.watermarks ORDER BY ALL").fetchall(),
             "audit": con.execute("SELECT count(*) FROM meta.load_audit").fetchone(),
             "quarantine": con.execute("SELECT count(*) FROM meta.quarantine").fetchone(),
