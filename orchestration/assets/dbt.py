@@ -1,6 +1,8 @@
 """The dbt project as Dagster assets: one cached DbtProject, one translator."""
 
 import os
+import sys
+from pathlib import Path
 from collections.abc import Mapping
 from typing import Any
 
@@ -65,4 +67,10 @@ def data_center(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: Z
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project, global_config_flags=["--no-use-colors"])
+    # The dbt beside this interpreter, so `.venv/bin/zhengai` works without an activated venv.
+    beside = Path(sys.executable).parent / "dbt"
+    return DbtCliResource(
+        project_dir=dbt_project,
+        global_config_flags=["--no-use-colors"],
+        dbt_executable=str(beside) if beside.exists() else "dbt",
+    )
