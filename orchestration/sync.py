@@ -15,6 +15,7 @@ import duckdb
 
 from expectations import load_departments_csv
 from expectations.dispatch import COUNSELLOR_KEY
+from orchestration.assets.serving import SNAPSHOT_KEY
 from orchestration.settings import REGISTRY_DIR, Settings
 from orchestration.warnings import failed_control_points
 
@@ -59,11 +60,10 @@ def run_sync(settings: Settings, instance: dg.DagsterInstance | None = None) -> 
     for event in nightly.all_events:
         if event.is_step_failure:
             summary.errors.append(f"{event.step_key}: {event.event_specific_data.error.message.strip()}")
-    summary.models_built = sum(
-        1
-        for event in nightly.get_asset_materialization_events()
-        if event.asset_key.path[0] in {"staging", "core", "marts", "registry"}
-    )
+    materialized = [event.asset_key.path for event in nightly.get_asset_materialization_events()]
+    summary.models_built = sum(1 for path in materialized if path[0] in {"staging", "core", "marts", "registry"})
+    if SNAPSHOT_KEY.path in materialized:
+        summary.snapshot = str(settings.snapshot)
     sources: dict[str, list[int]] = {}
     for source, table, read, loaded, quarantined, status in _load_audit(settings, nightly.run_id):
         totals = sources.setdefault(source, [0, 0, 0])
@@ -83,8 +83,6 @@ def run_sync(settings: Settings, instance: dg.DagsterInstance | None = None) -> 
     summary.control_points_evaluated = sum(1 for e in evaluations if "control_point" in e.metadata)
     summary.control_points_failed = failed_control_points(instance, nightly.run_id)
 
-    if settings.snapshot.exists() and settings.snapshot.stat().st_mtime >= time.time() - (time.perf_counter() - started):
-        summary.snapshot = str(settings.snapshot)
     if nightly.success:
         dispatch = defs.resolve_job_def("dispatch_warnings").execute_in_process(instance=instance)
         report = dispatch.output_for_node("send_warning_digests")
