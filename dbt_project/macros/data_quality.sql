@@ -16,8 +16,12 @@ select
         {%- endfor %}
         else 'other'
     end as reason
-from (select * from {{ ref(staging_model) }} {{ keep_latest_per_key(key) }}) as s
-where not exists (select 1 from {{ ref(fact_model) }} as f where f.{{ key }} = s.{{ key }})
+{#- keys missing from the model first (few), then the latest copy of those -#}
+{%- set missing -%}
+    (select * from {{ ref(staging_model) }} as staged
+     where not exists (select 1 from {{ ref(fact_model) }} as f where f.{{ key }} = staged.{{ key }}))
+{%- endset %}
+from {{ latest_per_key(missing, key) }} as s
 {%- endmacro %}
 
 {#- Condition "this key has no row in that model" for excluded_records checks. -#}
@@ -39,6 +43,25 @@ from {{ ref(staging_model) }} as s
 where s.{{ column }} is not null
     and not exists (select 1 from {{ ref(dim_model) }} as d where d.{{ dim_column }} = s.{{ column }})
 group by s.{{ column }}
+{%- endmacro %}
+
+{#- orphan_keys on a classified intermediate (int_jw__check_ins_classified,
+    int_xg__dorm_checks_classified): a key that points at nothing keeps its record out of
+    the fact, so only the excluded rows (few) are probed. Each row stands for itself and
+    its duplicate copies, as the staging rows orphan_keys counts. -#}
+{% macro orphan_keys_classified(fact_model, source_table, classified_model, column, source_column, dim_model, dim_column) -%}
+select
+    '{{ fact_model }}' as fact_model,
+    '{{ source_table }}' as source_table,
+    '{{ source_column }}' as key_column,
+    '{{ dim_model }}.{{ dim_column }}' as references_column,
+    cast(c.{{ column }} as varchar) as key_value,
+    cast(sum(1 + c.duplicate_copies) as bigint) as records
+from {{ ref(classified_model) }} as c
+where c.exclusion_reason is not null
+    and c.{{ column }} is not null
+    and not exists (select 1 from {{ ref(dim_model) }} as d where d.{{ dim_column }} = c.{{ column }})
+group by c.{{ column }}
 {%- endmacro %}
 
 {#- Values of a coded source column that staging could not decode: `decoded` (an
@@ -64,4 +87,93 @@ from {{ ref(staging_model) }}
 where {{ key }} is not null
 group by {{ key }}
 having count(*) > 1
+{%- endmacro %}
+
+{#- duplicate_keys of a classified intermediate: it kept the latest copy of each key and
+    counted the others in duplicate_copies. -#}
+{% macro duplicate_keys_classified(source_table, classified_model, key) -%}
+select
+    '{{ source_table }}' as source_table,
+    cast({{ key }} as varchar) as record_key,
+    duplicate_copies as duplicate_rows
+from {{ ref(classified_model) }}
+where duplicate_copies > 0
+{%- endmacro %}
+
+{#- excluded_records of a classified intermediate: its rows with an exclusion_reason. -#}
+{% macro excluded_records_classified(source_table, classified_model, key, entity_key) -%}
+select
+    '{{ source_table }}' as source_table,
+    cast({{ key }} as varchar) as record_id,
+    cast({{ entity_key }} as varchar) as entity_key,
+    _load_id,
+    exclusion_reason as reason
+from {{ ref(classified_model) }}
+where exclusion_reason is not null
+{%- endmacro %}
+
+{#- ------------------------------------------------------------------------------------
+    The classified intermediates of the two big logs (models/intermediate) and the tests
+    on them and on their facts.
+-------------------------------------------------------------------------------------- -#}
+
+{#- Time of this classification: the start of the dbt run, in the machine's local time
+    like ingest's _loaded_at; the same value for every row a run writes. -#}
+{% macro classification_time() -%}
+    cast('{{ run_started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
+{%- endmacro %}
+
+{#- {column: largest value} of an existing relation, read when dbt executes (none before),
+    so that models can filter on a literal (DuckDB then skips whole row groups). -#}
+{% macro previous_max(relation, columns) -%}
+    {%- set found = {} -%}
+    {%- for column in columns -%}
+        {%- do found.update({column: none}) -%}
+    {%- endfor -%}
+    {%- if execute -%}
+        {%- set selects = [] -%}
+        {%- for column in columns -%}
+            {%- do selects.append('max(' ~ column ~ ') as ' ~ column) -%}
+        {%- endfor -%}
+        {%- set result = run_query('select ' ~ selects | join(', ') ~ ' from ' ~ relation) -%}
+        {%- for column in columns -%}
+            {%- do found.update({column: result.rows[0][loop.index0]}) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(found) }}
+{%- endmacro %}
+
+{#- Condition "loaded after `since`" (a value from previous_max); everything when unknown. -#}
+{% macro loaded_after(column, since) -%}
+    {%- if since is none -%}
+        1 = 1
+    {%- else -%}
+        {{ column }} > cast('{{ since }}' as timestamp)
+    {%- endif -%}
+{%- endmacro %}
+
+{#- dbt's get_where_subquery, plus one placeholder for the tests on the big logs:
+    `where: __latest_classification__` keeps the rows of the latest classification
+    (_classified_at = its largest value, read when the test runs, as a literal), so a
+    nightly build tests the rows it added or changed, not 32 million; after a full
+    rebuild every row has that time and everything is tested. -#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where', '') -%}
+    {%- if where and '__latest_classification__' in where -%}
+        {%- set latest = none -%}
+        {%- if execute -%}
+            {%- set latest = run_query('select max(_classified_at) from ' ~ relation).rows[0][0] -%}
+        {%- endif -%}
+        {%- set condition = '1 = 1' if latest is none
+            else "_classified_at >= cast('" ~ latest ~ "' as timestamp)" -%}
+        {%- set where = where | replace('__latest_classification__', condition) -%}
+    {%- endif -%}
+    {%- if where -%}
+        {%- set filtered -%}
+            (select * from {{ relation }} where {{ where }}) dbt_subquery
+        {%- endset -%}
+        {%- do return(filtered) -%}
+    {%- else -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
 {%- endmacro %}

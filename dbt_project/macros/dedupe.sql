@@ -1,6 +1,39 @@
-{#- Keep one row per key: the most recently loaded one. Rows without a key are kept so
-    that the data-quality models can report them instead of losing them. -#}
-{% macro keep_latest_per_key(key) -%}
-    qualify {{ key }} is null
-        or row_number() over (partition by {{ key }} order by _loaded_at desc nulls last) = 1
+{#- Keep one row per key: the most recently loaded one (largest _loaded_at; a null
+    _loaded_at loses). Rows without a key are all kept so that the data-quality models can
+    report them instead of losing them.
+
+    `latest_per_key(relation, key, where=none)` is a subquery to put after `from`
+    (`relation`: a ref, or a parenthesised subquery):
+
+        from {{ latest_per_key(ref('stg_jw__grades'), 'grade_id') }} as grades
+
+    Portable (DuckDB and PostgreSQL): row_number() in a subquery, no `qualify`. The column
+    list is read from the relation when dbt executes, so the helper column _copy_rank does
+    not leak into `select *`; where the columns cannot be read (parsing, a subquery,
+    unit-test fixtures) it is `*` and _copy_rank comes along.
+
+    The two big logs (check-ins, dorm checks) are not ranked whole: their intermediates
+    (models/intermediate) count copies per key and rank only the keys that repeat. -#}
+{% macro latest_per_key(relation, key, where=none) -%}
+    {%- set columns = [] -%}
+    {%- if execute and relation is not string -%}
+        {%- for column in adapter.get_columns_in_relation(relation) -%}
+            {%- if column.name | lower != '_copy_rank' -%}
+                {%- do columns.append(adapter.quote(column.name)) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    (
+        select {{ columns | join(', ') if columns else '*' }}
+        from (
+            select
+                *,
+                row_number() over (partition by {{ key }} order by _loaded_at desc nulls last) as _copy_rank
+            from {{ relation }} as _copies
+            {%- if where %}
+            where {{ where }}
+            {%- endif %}
+        ) as _ranked
+        where {{ key }} is null or _copy_rank = 1
+    )
 {%- endmacro %}

@@ -5,7 +5,7 @@
 {%- endmacro %}
 
 {% macro term_number(term_code) -%}
-    case try_cast({{ term_code }} as integer) when 3 then 1 when 12 then 2 end
+    case {{ try_cast_as(term_code, 'integer') }} when 3 then 1 when 12 then 2 end
 {%- endmacro %}
 
 {% macro term_name(school_year_start, term_code) -%}
@@ -16,7 +16,8 @@
     31 August). A date belongs to the school year that starts in its calendar year when it
     falls in September or later, otherwise to the one that started the year before. -#}
 {% macro school_year_start_of(date_expr) -%}
-    case when month({{ date_expr }}) >= 9 then year({{ date_expr }}) else year({{ date_expr }}) - 1 end
+    case when {{ date_part_number('month', date_expr) }} >= 9 then {{ date_part_number('year', date_expr) }}
+        else {{ date_part_number('year', date_expr) }} - 1 end
 {%- endmacro %}
 
 {% macro school_year_of(date_expr) -%}
@@ -24,9 +25,9 @@
 {%- endmacro %}
 
 {% macro school_year_first_day(school_year_start) -%}
-    make_date({{ school_year_start }}, 9, 1)
+    {{ date_from_parts(school_year_start, 9, 1) }}
 {%- endmacro %}
 
 {% macro school_year_last_day(school_year_start) -%}
-    make_date({{ school_year_start }} + 1, 8, 31)
+    {{ date_from_parts(school_year_start ~ ' + 1', 8, 31) }}
 {%- endmacro %}

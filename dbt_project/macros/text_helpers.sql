@@ -11,9 +11,9 @@
 
 {#- Dates arrive as 'YYYY-MM-DD' text; a value that does not parse becomes null. -#}
 {% macro to_date(column) -%}
-    try_cast({{ clean_text(column) }} as date)
+    {{ try_cast_as(clean_text(column), 'date', trimmed=true) }}
 {%- endmacro %}
 
 {% macro to_timestamp(column) -%}
-    try_cast({{ clean_text(column) }} as timestamp)
+    {{ try_cast_as(clean_text(column), 'timestamp', trimmed=true) }}
 {%- endmacro %}

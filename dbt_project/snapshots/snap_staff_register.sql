@@ -21,7 +21,5 @@ select
     employment_status,
     employment_status_zh,
     coalesce(updated_at, _loaded_at) as updated_at
-from {{ ref('stg_hr__staff') }}
-where staff_id is not null
-{{ keep_latest_per_key('staff_id') }}
+from {{ latest_per_key(ref('stg_hr__staff'), 'staff_id', where='staff_id is not null') }} as latest
 {% endsnapshot %}

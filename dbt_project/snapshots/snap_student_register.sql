@@ -18,7 +18,5 @@ select
     entry_date,
     -- a row without GXSJ is dated by its load, so it still enters the history
     coalesce(updated_at, _loaded_at) as updated_at
-from {{ ref('stg_jw__student_register') }}
-where student_id is not null
-{{ keep_latest_per_key('student_id') }}
+from {{ latest_per_key(ref('stg_jw__student_register'), 'student_id', where='student_id is not null') }} as latest
 {% endsnapshot %}

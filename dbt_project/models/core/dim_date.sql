@@ -2,19 +2,18 @@
 -- the marts use (month '2024-10', term '2024-2025-1', school year '2024-2025').
 with days as (
     select cast(day as date) as date_day
-    from range(
-        (select cast(min(start_date) as timestamp) from {{ ref('dim_school_year') }}),
-        (select cast(max(end_date) + interval 1 day as timestamp) from {{ ref('dim_school_year') }}),
-        interval 1 day
-    ) as spine(day)
+    from {{ day_series(
+        "(select cast(min(start_date) as timestamp) from " ~ ref('dim_school_year') ~ ")",
+        "(select cast(max(end_date) + interval '1 day' as timestamp) from " ~ ref('dim_school_year') ~ ")"
+    ) }} as spine(day)
 )
 
 select
     days.date_day,
-    year(days.date_day) as calendar_year,
-    strftime(days.date_day, '%Y-%m') as month,
-    isodow(days.date_day) as iso_day_of_week,
-    isodow(days.date_day) >= 6 as is_weekend,
+    {{ date_part_number('year', 'days.date_day') }} as calendar_year,
+    {{ month_label('days.date_day') }} as month,
+    {{ date_part_number('isodow', 'days.date_day') }} as iso_day_of_week,
+    {{ date_part_number('isodow', 'days.date_day') }} >= 6 as is_weekend,
     {{ school_year_of('days.date_day') }} as school_year,
     terms.term_name,
     coalesce(days.date_day between terms.first_session_date and terms.last_session_date, false) as is_teaching_period

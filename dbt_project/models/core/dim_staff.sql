@@ -24,5 +24,5 @@ select
     staff.employment_status_zh,
     coalesce(staff.staff_category_zh = '专任教师' and staff.employment_status_zh = '在职', false)
         as is_full_time_teacher
-from (select * from {{ ref('stg_hr__staff') }} where staff_id is not null {{ keep_latest_per_key('staff_id') }}) as staff
+from {{ latest_per_key(ref('stg_hr__staff'), 'staff_id', where='staff_id is not null') }} as staff
 left join {{ ref('departments') }} as crosswalk on crosswalk.hr_code = staff.hr_department_code

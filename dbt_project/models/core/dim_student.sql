@@ -3,14 +3,13 @@
 -- the authority on who is a student, 学工 adds the counsellor and the dorm.
 -- Personal data (national id, phone, family finances) is not carried into the data center.
 with register as (
-    select * from {{ ref('stg_jw__student_register') }}
-    where student_number is not null
-    {{ keep_latest_per_key('student_number') }}
+    select *
+    from {{ latest_per_key(ref('stg_jw__student_register'), 'student_number', where='student_number is not null') }}
+        as latest
 ),
 
 student_affairs as (
-    select * from {{ ref('stg_xg__students') }}
-    {{ keep_latest_per_key('student_number') }}
+    select * from {{ latest_per_key(ref('stg_xg__students'), 'student_number') }} as latest
 )
 
 select

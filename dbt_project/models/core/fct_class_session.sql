@@ -2,8 +2,7 @@
 -- term, school year and periods XS. Teaching load (TCH_TEACHING_PERIODS) sums these.
 -- Sessions of unknown teaching classes are listed in dq_excluded_records.
 with sessions as (
-    select * from {{ ref('stg_jw__class_sessions') }}
-    {{ keep_latest_per_key('session_id') }}
+    select * from {{ latest_per_key(ref('stg_jw__class_sessions'), 'session_id') }} as latest
 )
 
 select
@@ -11,7 +10,7 @@ select
     sessions.teaching_class_id,
     teaching_classes.teacher_staff_id,
     sessions.session_date,
-    strftime(sessions.session_date, '%Y-%m') as month,
+    {{ month_label('sessions.session_date') }} as month,
     teaching_classes.term_name,
     teaching_classes.school_year,
     sessions.period_slots,

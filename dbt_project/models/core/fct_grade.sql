@@ -7,16 +7,15 @@
 --   is_counted false for 缓考 (deferred: not yet examined) and for unreadable CJ, which
 --              are left out of every indicator (unreadable ones are flagged by a data test)
 with grades as (
-    select * from {{ ref('stg_jw__grades') }}
-    {{ keep_latest_per_key('grade_id') }}
+    select * from {{ latest_per_key(ref('stg_jw__grades'), 'grade_id') }} as latest
 ),
 
 decoded as (
     select
         grades.*,
-        try_cast(grades.grade_text as double) as numeric_grade,
+        {{ try_cast_as('grades.grade_text', 'double') }} as numeric_grade,
         case
-            when try_cast(grades.grade_text as double) between 0 and 100 then 'numeric'
+            when {{ try_cast_as('grades.grade_text', 'double') }} between 0 and 100 then 'numeric'
             when grades.grade_text in ('优秀', '良好', '中等', '及格', '不及格') then 'grade_word'
             when grades.grade_text = '缺考' then 'absent_from_exam'
             when grades.grade_text = '作弊' then 'cheating'
@@ -38,13 +37,13 @@ select
     decoded.exam_type_zh,
     decoded.grade_text,
     decoded.grade_kind,
-    case decoded.grade_kind
+    cast(case decoded.grade_kind
         when 'numeric' then decoded.numeric_grade
         when 'grade_word' then
             case decoded.grade_text
                 when '优秀' then 95 when '良好' then 85 when '中等' then 75 when '及格' then 65 when '不及格' then 0
             end
-    end::double as score,
+    end as double precision) as score,
     case decoded.grade_kind
         when 'numeric' then decoded.numeric_grade >= 60
         when 'grade_word' then decoded.grade_text <> '不及格'

@@ -3,8 +3,7 @@
 -- rate counts only 签约就业, 灵活就业 and 自主创业 (升学 and 参军入伍 are left out), matched
 -- when SFDK is 是. Other records are in dq_excluded_records.
 with destinations as (
-    select * from {{ ref('stg_xg__graduate_destinations') }}
-    {{ keep_latest_per_key('destination_id') }}
+    select * from {{ latest_per_key(ref('stg_xg__graduate_destinations'), 'destination_id') }} as latest
 )
 
 select

@@ -2,8 +2,7 @@
 -- student: graduate satisfaction BYSMYD and employer satisfaction DWMYD (1–5; empty when
 -- the employer did not answer), with the graduate's major. Satisfied = rating 4 or 5.
 with answers as (
-    select * from {{ ref('stg_xg__graduate_surveys') }}
-    {{ keep_latest_per_key('survey_answer_id') }}
+    select * from {{ latest_per_key(ref('stg_xg__graduate_surveys'), 'survey_answer_id') }} as latest
 )
 
 select

@@ -1,8 +1,7 @@
 -- One row per research or service project (XM_ID) led by a staff member, in the school
 -- year of its approval date. Other records are in dq_excluded_records.
 with projects as (
-    select * from {{ ref('stg_hr__research_projects') }}
-    {{ keep_latest_per_key('project_id') }}
+    select * from {{ latest_per_key(ref('stg_hr__research_projects'), 'project_id') }} as latest
 )
 
 select

@@ -2,8 +2,7 @@
 -- force during a period is decided by the sanction_in_force macro: imposed on or before
 -- the period's last day and not lifted before its first day (CXRQ empty = still in force).
 with sanctions as (
-    select * from {{ ref('stg_xg__sanctions') }}
-    {{ keep_latest_per_key('sanction_id') }}
+    select * from {{ latest_per_key(ref('stg_xg__sanctions'), 'sanction_id') }} as latest
 )
 
 select

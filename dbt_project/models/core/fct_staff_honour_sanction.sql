@@ -2,8 +2,7 @@
 -- its school year. TCH_SANCTIONS counts the sanctions (处分). Undated records or records
 -- of unknown kind are in dq_excluded_records.
 with records as (
-    select * from {{ ref('stg_hr__honours_sanctions') }}
-    {{ keep_latest_per_key('record_id') }}
+    select * from {{ latest_per_key(ref('stg_hr__honours_sanctions'), 'record_id') }} as latest
 )
 
 select

@@ -5,7 +5,7 @@
 -- (attributes_basis = 'earliest_known'). is_full_time_teacher (专任教师 and 在职 then) is
 -- who the teacher and school layers judge and count.
 with years as (
-    select school_year, end_date, cast(end_date + interval 1 day as timestamp) as year_closes
+    select school_year, end_date, cast(end_date + interval '1 day' as timestamp) as year_closes
     from {{ ref('dim_school_year') }}
 ),
 
@@ -14,8 +14,11 @@ history as (
 ),
 
 earliest as (
-    select * from history
-    qualify row_number() over (partition by staff_id order by valid_from) = 1
+    select * from (
+        select *, row_number() over (partition by staff_id order by valid_from) as version_number
+        from history
+    ) as numbered
+    where version_number = 1
 ),
 
 staff_years as (

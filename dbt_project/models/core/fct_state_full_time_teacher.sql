@@ -15,6 +15,9 @@ select
     is_dual_qualified,
     is_key_teacher,
     industry_months
-from {{ ref('stg_state__full_time_teachers') }}
-where collection_year is not null and staff_id is not null
-qualify row_number() over (partition by collection_year, staff_id order by _loaded_at desc nulls last) = 1
+from (
+    select *, row_number() over (partition by collection_year, staff_id order by _loaded_at desc nulls last) as load_rank
+    from {{ ref('stg_state__full_time_teachers') }}
+    where collection_year is not null and staff_id is not null
+) as teachers
+where load_rank = 1

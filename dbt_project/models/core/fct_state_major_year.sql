@@ -14,18 +14,27 @@ with keys as (
 ),
 
 majors as (
-    select * from {{ ref('stg_state__majors') }}
-    qualify row_number() over (partition by collection_year, major_code order by _loaded_at desc nulls last) = 1
+    select * from (
+        select *, row_number() over (partition by collection_year, major_code order by _loaded_at desc nulls last) as load_rank
+        from {{ ref('stg_state__majors') }}
+    ) as ranked
+    where load_rank = 1
 ),
 
 admissions as (
-    select * from {{ ref('stg_state__admissions') }}
-    qualify row_number() over (partition by collection_year, major_code order by _loaded_at desc nulls last) = 1
+    select * from (
+        select *, row_number() over (partition by collection_year, major_code order by _loaded_at desc nulls last) as load_rank
+        from {{ ref('stg_state__admissions') }}
+    ) as ranked
+    where load_rank = 1
 ),
 
 employment as (
-    select * from {{ ref('stg_state__graduate_employment') }}
-    qualify row_number() over (partition by collection_year, major_code order by _loaded_at desc nulls last) = 1
+    select * from (
+        select *, row_number() over (partition by collection_year, major_code order by _loaded_at desc nulls last) as load_rank
+        from {{ ref('stg_state__graduate_employment') }}
+    ) as ranked
+    where load_rank = 1
 ),
 
 enrolled as (

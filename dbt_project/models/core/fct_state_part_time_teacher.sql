@@ -9,8 +9,11 @@ select
     employer_name,
     title,
     periods_this_year
-from {{ ref('stg_state__part_time_teachers') }}
-where collection_year is not null and external_teacher_id is not null
-qualify row_number() over (
-    partition by collection_year, external_teacher_id order by _loaded_at desc nulls last
-) = 1
+from (
+    select *, row_number() over (
+        partition by collection_year, external_teacher_id order by _loaded_at desc nulls last
+    ) as load_rank
+    from {{ ref('stg_state__part_time_teachers') }}
+    where collection_year is not null and external_teacher_id is not null
+) as teachers
+where load_rank = 1

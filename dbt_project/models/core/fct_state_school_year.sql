@@ -11,18 +11,27 @@ with collection_years as (
 ),
 
 school_facts as (
-    select * from {{ ref('stg_state__school_facts') }}
-    qualify row_number() over (partition by collection_year order by _loaded_at desc nulls last) = 1
+    select * from (
+        select *, row_number() over (partition by collection_year order by _loaded_at desc nulls last) as load_rank
+        from {{ ref('stg_state__school_facts') }}
+    ) as ranked
+    where load_rank = 1
 ),
 
 running_conditions as (
-    select * from {{ ref('stg_state__running_conditions') }}
-    qualify row_number() over (partition by collection_year order by _loaded_at desc nulls last) = 1
+    select * from (
+        select *, row_number() over (partition by collection_year order by _loaded_at desc nulls last) as load_rank
+        from {{ ref('stg_state__running_conditions') }}
+    ) as ranked
+    where load_rank = 1
 ),
 
 income as (
-    select * from {{ ref('stg_state__income') }}
-    qualify row_number() over (partition by collection_year order by _loaded_at desc nulls last) = 1
+    select * from (
+        select *, row_number() over (partition by collection_year order by _loaded_at desc nulls last) as load_rank
+        from {{ ref('stg_state__income') }}
+    ) as ranked
+    where load_rank = 1
 )
 
 select

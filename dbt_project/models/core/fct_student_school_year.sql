@@ -17,7 +17,7 @@ with years as (
         start_date,
         end_date,
         cast(start_date as timestamp) as year_opens,
-        cast(end_date + interval 1 day as timestamp) as year_closes
+        cast(end_date + interval '1 day' as timestamp) as year_closes
     from {{ ref('dim_school_year') }}
 ),
 
@@ -31,7 +31,7 @@ students as (
         student_number,
         major_id,
         department_code,
-        coalesce(entry_date, make_date(cohort_year, 9, 1)) as entry_date
+        coalesce(entry_date, {{ date_from_parts('cohort_year', 9, 1) }}) as entry_date
     from {{ ref('dim_student') }}
 ),
 

@@ -1,8 +1,7 @@
 -- One row per supervisor's class visit (TK_ID) of a known teaching class, with the score
 -- PF and the class's term. Visits of unknown teaching classes are in dq_excluded_records.
 with visits as (
-    select * from {{ ref('stg_jw__supervisor_visits') }}
-    {{ keep_latest_per_key('visit_id') }}
+    select * from {{ latest_per_key(ref('stg_jw__supervisor_visits'), 'visit_id') }} as latest
 )
 
 select

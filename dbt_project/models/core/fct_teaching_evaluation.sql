@@ -3,8 +3,7 @@
 -- school year are those of the teaching class. Anonymous ratings (no XH_ID) count.
 -- Ratings of unknown teaching classes are listed in dq_excluded_records.
 with evaluations as (
-    select * from {{ ref('stg_jw__teaching_evaluations') }}
-    {{ keep_latest_per_key('evaluation_id') }}
+    select * from {{ latest_per_key(ref('stg_jw__teaching_evaluations'), 'evaluation_id') }} as latest
 )
 
 select

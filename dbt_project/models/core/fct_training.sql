@@ -2,8 +2,7 @@
 -- year in which it ended (JSRQ; the start date when the end is missing): the hours are
 -- earned on completion. Undated records are in dq_excluded_records.
 with trainings as (
-    select * from {{ ref('stg_hr__trainings') }}
-    {{ keep_latest_per_key('training_id') }}
+    select * from {{ latest_per_key(ref('stg_hr__trainings'), 'training_id') }} as latest
 )
 
 select

@@ -5,23 +5,25 @@
 -- decode null — a grade text that is neither a number 0–100, a grade word nor 缺考/作弊/缓考,
 -- a rating outside 0–100, a satisfaction outside 1–5, an HR department code (BMDM)
 -- missing from the crosswalk, a 教务 organisation code (JGDM) missing from the registry.
+-- The two big logs are read from their classified intermediates (one row per record,
+-- stored typed) rather than re-parsing 46 million staging rows every night.
 with ingest_findings as (
     select
         source_table,
         column_name,
-        regexp_extract(detail, '''(.*)''', 1) as code_value,
+        {{ regexp_first_group('detail', "'''(.*)'''") }} as code_value,
         'ingest' as detected_by,
         rule,
         count(distinct row_key) as records
     from {{ ref('stg_meta__quarantine') }}
     where rule in ('code_not_allowed', 'bad_type')
-    group by all
+    group by source_table, column_name, {{ regexp_first_group('detail', "'''(.*)'''") }}, rule
 ),
 
 data_center_findings as (
     {{ undecoded_codes('raw_jw.JW_XJGL_XSJBXXB', 'stg_jw__student_register', 'XJZTDM', 'register_status_code', 'register_status') }}
     union all
-    {{ undecoded_codes('raw_jw.JW_KQ_XSKQB', 'stg_jw__check_ins', 'KQZT', 'status_code', 'attendance_status') }}
+    {{ undecoded_codes('raw_jw.JW_KQ_XSKQB', 'int_jw__check_ins_classified', 'KQZT', 'status_code', 'attendance_status') }}
     union all
     {{ undecoded_codes('raw_jw.JW_CJ_XSCJB', 'fct_grade', 'CJ', 'grade_text', "nullif(grade_kind, 'unrecognised')") }}
     union all
@@ -53,7 +55,7 @@ data_center_findings as (
     union all
     {{ undecoded_codes('raw_hr.RS_JCJL', 'stg_hr__honours_sanctions', 'LX', 'record_kind_zh', 'record_kind') }}
     union all
-    {{ undecoded_codes('raw_xg.XG_CQJL', 'stg_xg__dorm_checks', 'ZT', 'dorm_status_zh', 'dorm_status') }}
+    {{ undecoded_codes('raw_xg.XG_CQJL', 'int_xg__dorm_checks_classified', 'ZT', 'dorm_status_zh', 'dorm_status') }}
     union all
     {{ undecoded_codes('raw_xg.XG_WJCF', 'stg_xg__sanctions', 'CFDJ', 'sanction_level_zh', 'sanction_level') }}
     union all

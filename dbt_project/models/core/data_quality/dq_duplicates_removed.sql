@@ -2,7 +2,8 @@
 -- aside. Two places remove duplicates: ingest keeps one row per source key and puts the
 -- others in meta.quarantine (rule duplicate_key: the smart-classroom log sending a KQ_ID
 -- twice, say), and the data center keeps the latest load of a key that still repeats in
--- raw (macro keep_latest_per_key). detected_by says which.
+-- raw (macro latest_per_key; the two big logs count the copies in their classified
+-- intermediates, column duplicate_copies). detected_by says which.
 with ingest_duplicates as (
     select
         source_table,
@@ -17,7 +18,7 @@ with ingest_duplicates as (
 ),
 
 data_center_duplicates as (
-    {{ duplicate_keys('raw_jw.JW_KQ_XSKQB', 'stg_jw__check_ins', 'check_in_id') }}
+    {{ duplicate_keys_classified('raw_jw.JW_KQ_XSKQB', 'int_jw__check_ins_classified', 'check_in_id') }}
     union all
     {{ duplicate_keys('raw_jw.JW_KQ_SKJLB', 'stg_jw__class_sessions', 'session_id') }}
     union all
@@ -49,7 +50,7 @@ data_center_duplicates as (
     union all
     {{ duplicate_keys('raw_xg.XG_XSXX', 'stg_xg__students', 'student_number') }}
     union all
-    {{ duplicate_keys('raw_xg.XG_CQJL', 'stg_xg__dorm_checks', 'dorm_check_id') }}
+    {{ duplicate_keys_classified('raw_xg.XG_CQJL', 'int_xg__dorm_checks_classified', 'dorm_check_id') }}
     union all
     {{ duplicate_keys('raw_xg.XG_WJCF', 'stg_xg__sanctions', 'sanction_id') }}
     union all

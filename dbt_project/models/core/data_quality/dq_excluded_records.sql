@@ -1,7 +1,7 @@
 -- Source records that could not enter a core model, one row each with the first reason
 -- that applies (macro excluded_records: "staging minus the core model" by key, so every
 -- record is either in core or here). Check-ins have their own model (dq_orphan_check_ins)
--- because of their volume.
+-- because of their volume; dorm checks come from their classified intermediate.
 {%- set teaching_class_checks = [
     ('teaching_class_not_found', key_not_in('s.teaching_class_id', 'dim_teaching_class', 'teaching_class_id')),
     ('unknown_term', "s.teaching_class_id in (select teaching_class_id from " ~ ref('dim_teaching_class') ~ " where term_name is null)"),
@@ -80,10 +80,9 @@ union all
 
 union all
 
-{{ excluded_records('raw_xg.XG_CQJL', 'stg_xg__dorm_checks', 'dorm_check_id', 'fct_dorm_check', 'student_number',
-    [student_number_check,
-     ('missing_date', 's.check_date is null'),
-     ('unknown_status', 's.dorm_status is null')]) }}
+{#- Dorm checks: classified once in int_xg__dorm_checks_classified (same reasons, same order:
+    missing_record_id, student_not_in_register, missing_date, unknown_status). #}
+{{ excluded_records_classified('raw_xg.XG_CQJL', 'int_xg__dorm_checks_classified', 'dorm_check_id', 'student_number') }}
 
 union all
 

@@ -3,10 +3,12 @@
 -- Read on the source records (staging), so an orphan is reported whether or not the
 -- record could still enter core: a check-in of a student the register does not know, a
 -- grade of an unknown course, a rating of a teacher HR does not know, a counsellor's
--- staff number (学工 FDYGH) missing from HR.
-{{ orphan_keys('fct_attendance', 'raw_jw.JW_KQ_XSKQB', 'stg_jw__check_ins', 'student_id', 'XH_ID', 'dim_student', 'student_id') }}
+-- staff number (学工 FDYGH) missing from HR. The two big logs (check-ins, dorm checks) are
+-- read on their classified intermediates: an orphan key keeps the record out of the fact,
+-- so only their excluded rows are probed (orphan_keys_classified).
+{{ orphan_keys_classified('fct_attendance', 'raw_jw.JW_KQ_XSKQB', 'int_jw__check_ins_classified', 'student_id', 'XH_ID', 'dim_student', 'student_id') }}
 union all
-{{ orphan_keys('fct_attendance', 'raw_jw.JW_KQ_XSKQB', 'stg_jw__check_ins', 'session_id', 'SKJL_ID', 'stg_jw__class_sessions', 'session_id') }}
+{{ orphan_keys_classified('fct_attendance', 'raw_jw.JW_KQ_XSKQB', 'int_jw__check_ins_classified', 'session_id', 'SKJL_ID', 'stg_jw__class_sessions', 'session_id') }}
 union all
 {{ orphan_keys('fct_class_session', 'raw_jw.JW_KQ_SKJLB', 'stg_jw__class_sessions', 'teaching_class_id', 'JXB_ID', 'dim_teaching_class', 'teaching_class_id') }}
 union all
@@ -66,7 +68,7 @@ union all
 union all
 {{ orphan_keys('fct_research_output', 'raw_hr.KY_CGXX', 'stg_hr__research_outputs', 'staff_id', 'GH', 'dim_staff', 'staff_id') }}
 union all
-{{ orphan_keys('fct_dorm_check', 'raw_xg.XG_CQJL', 'stg_xg__dorm_checks', 'student_number', 'XH', 'dim_student', 'student_number') }}
+{{ orphan_keys_classified('fct_dorm_check', 'raw_xg.XG_CQJL', 'int_xg__dorm_checks_classified', 'student_number', 'XH', 'dim_student', 'student_number') }}
 union all
 {{ orphan_keys('fct_sanction', 'raw_xg.XG_WJCF', 'stg_xg__sanctions', 'student_number', 'XH', 'dim_student', 'student_number') }}
 union all

@@ -28,7 +28,7 @@ register_counts as (
     inner join reported_years on reported_years.school_year = student_years.school_year
     inner join {{ ref('dim_student') }} as students on students.student_number = student_years.student_number
     where student_years.is_enrolled_at_end
-    group by all
+    group by reported_years.collection_year, student_years.school_year, student_years.major_code, students.cohort_year
 ),
 
 jw_major_codes as (

@@ -98,8 +98,8 @@ select
     teaching_classes.teaching_class_name as entity_name,
     teaching_classes.offering_department_code as unit_id,
     indicator_values.period,
-    cast(indicator_values.value as double) as value,
-    cast(indicator_values.numerator as double) as numerator,
-    cast(indicator_values.denominator as double) as denominator
+    cast(indicator_values.value as double precision) as value,
+    cast(indicator_values.numerator as double precision) as numerator,
+    cast(indicator_values.denominator as double precision) as denominator
 from indicator_values
 inner join teaching_classes on teaching_classes.teaching_class_id = indicator_values.teaching_class_id

@@ -118,9 +118,9 @@ select
     coalesce(majors.major_name, admissions.major_name) as entity_name,
     coalesce(majors.department_code, admissions.department_code) as unit_id,
     indicator_values.period,
-    cast(indicator_values.value as double) as value,
-    cast(indicator_values.numerator as double) as numerator,
-    cast(indicator_values.denominator as double) as denominator
+    cast(indicator_values.value as double precision) as value,
+    cast(indicator_values.numerator as double precision) as numerator,
+    cast(indicator_values.denominator as double precision) as denominator
 from indicator_values
 left join majors on majors.major_code = indicator_values.major_code
 left join admissions

@@ -29,8 +29,8 @@ with years as (
 
 school as (
     select
-        coalesce(max_by(school_code, collection_year), 'SCHOOL') as school_id,
-        max_by(school_name, collection_year) as school_name
+        coalesce({{ max_by_value('school_code', 'collection_year') }}, 'SCHOOL') as school_id,
+        {{ max_by_value('school_name', 'collection_year') }} as school_name
     from {{ ref('fct_state_school_year') }}
     where school_code is not null
 ),
@@ -149,7 +149,9 @@ school_values as (
 
 college_values as (
     select 'COL_STUDENT_TEACHER_RATIO' as indicator_code, department_code, school_year as period,
-        students / nullif(full_time, 0) as value, students as numerator, full_time as denominator
+        -- a float numerator: PostgreSQL (the benchmark's peer) divides two counts as integers
+        cast(students as double precision) / nullif(full_time, 0) as value, students as numerator,
+        full_time as denominator
     from college_years
     where students > 0
     union all
@@ -165,9 +167,9 @@ select
     school.school_name as entity_name,
     cast(null as varchar) as unit_id,
     school_values.period,
-    cast(school_values.value as double) as value,
-    cast(school_values.numerator as double) as numerator,
-    cast(school_values.denominator as double) as denominator
+    cast(school_values.value as double precision) as value,
+    cast(school_values.numerator as double precision) as numerator,
+    cast(school_values.denominator as double precision) as denominator
 from school_values
 left join school on true
 
@@ -179,8 +181,8 @@ select
     departments.department_name_zh,
     college_values.department_code,
     college_values.period,
-    cast(college_values.value as double),
-    cast(college_values.numerator as double),
-    cast(college_values.denominator as double)
+    cast(college_values.value as double precision),
+    cast(college_values.numerator as double precision),
+    cast(college_values.denominator as double precision)
 from college_values
 left join {{ ref('dim_department') }} as departments on departments.department_code = college_values.department_code

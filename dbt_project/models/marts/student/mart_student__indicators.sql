@@ -148,8 +148,8 @@ select
     students.student_name as entity_name,
     students.department_code as unit_id,
     indicator_values.period,
-    cast(indicator_values.value as double) as value,
-    cast(indicator_values.numerator as double) as numerator,
-    cast(indicator_values.denominator as double) as denominator
+    cast(indicator_values.value as double precision) as value,
+    cast(indicator_values.numerator as double precision) as numerator,
+    cast(indicator_values.denominator as double precision) as denominator
 from indicator_values
 inner join students on students.student_number = indicator_values.student_number

@@ -102,9 +102,9 @@ select
     teachers.staff_name as entity_name,
     teachers.department_code as unit_id,
     indicator_values.school_year as period,
-    cast(indicator_values.value as double) as value,
-    cast(indicator_values.numerator as double) as numerator,
-    cast(indicator_values.denominator as double) as denominator
+    cast(indicator_values.value as double precision) as value,
+    cast(indicator_values.numerator as double precision) as numerator,
+    cast(indicator_values.denominator as double precision) as denominator
 from indicator_values
 inner join teachers
     on teachers.staff_id = indicator_values.staff_id and teachers.school_year = indicator_values.school_year

@@ -4,7 +4,7 @@ select
     {{ clean_text('QYMC') }} as enterprise_name,
     {{ to_date('KSRQ') }} as start_date,
     {{ to_date('JSRQ') }} as end_date,
-    try_cast(TS as double) as days,
+    {{ try_cast_as('TS', 'double', 'double') }} as days,
     _load_id,
     _loaded_at
 from {{ source('hr', 'RS_QYSJ') }}

@@ -5,7 +5,7 @@ select
     {{ clean_text('XMLB') }} as project_kind_zh,
     {{ clean_text('JB') }} as project_level_zh,
     {{ to_date('LXRQ') }} as approval_date,
-    try_cast(DZJF as double) as funds_received_wan,
+    {{ try_cast_as('DZJF', 'double', 'double') }} as funds_received_wan,
     {{ to_timestamp('GXSJ') }} as updated_at,
     _load_id,
     _loaded_at

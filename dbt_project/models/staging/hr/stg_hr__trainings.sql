@@ -5,7 +5,7 @@ select
     {{ clean_text('PXLB') }} as training_kind_zh,
     {{ to_date('KSRQ') }} as start_date,
     {{ to_date('JSRQ') }} as end_date,
-    try_cast(XS as double) as hours,
+    {{ try_cast_as('XS', 'double', 'double') }} as hours,
     _load_id,
     _loaded_at
 from {{ source('hr', 'RS_PXJL') }}

@@ -1,9 +1,9 @@
 select
-    try_cast(SKJL_ID as bigint) as session_id,
+    {{ try_cast_as('SKJL_ID', 'bigint', 'bigint') }} as session_id,
     {{ clean_text('JXB_ID') }} as teaching_class_id,
     {{ to_date('SKRQ') }} as session_date,
     {{ clean_text('JC') }} as period_slots,
-    try_cast(XS as integer) as periods,
+    {{ try_cast_as('XS', 'integer', 'bigint') }} as periods,
     _load_id,
     _loaded_at
 from {{ source('jw', 'JW_KQ_SKJLB') }}

@@ -2,7 +2,7 @@ select
     {{ clean_text('BH_ID') }} as class_id,
     {{ clean_text('BJ') }} as class_name,
     {{ clean_text('ZYH_ID') }} as major_id,
-    try_cast(NJDM_ID as integer) as cohort_year,
+    {{ try_cast_as('NJDM_ID', 'integer', 'bigint') }} as cohort_year,
     {{ clean_text('JG_ID') }} as org_id,
     _load_id,
     _loaded_at

@@ -3,9 +3,9 @@ select
     {{ clean_text('JXB_ID') }} || '-' || {{ clean_text('XH_ID') }} as enrolment_id,
     {{ clean_text('JXB_ID') }} as teaching_class_id,
     {{ clean_text('XH_ID') }} as student_id,
-    try_cast(XNM as integer) as school_year_start,
+    {{ try_cast_as('XNM', 'integer', 'bigint') }} as school_year_start,
     {{ clean_text('XQM') }} as term_code,
-    {{ term_name('try_cast(XNM as integer)', 'XQM') }} as term_name,
+    {{ term_name(try_cast_as('XNM', 'integer', 'bigint'), 'XQM') }} as term_name,
     {{ to_timestamp('GXSJ') }} as updated_at,
     _load_id,
     _loaded_at

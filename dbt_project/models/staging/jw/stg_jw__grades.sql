@@ -4,12 +4,12 @@ select
     {{ clean_text('XH_ID') }} as student_id,
     {{ clean_text('JXB_ID') }} as teaching_class_id,
     {{ clean_text('KCH_ID') }} as course_id,
-    try_cast(XNM as integer) as school_year_start,
+    {{ try_cast_as('XNM', 'integer', 'bigint') }} as school_year_start,
     {{ clean_text('XQM') }} as term_code,
-    {{ term_name('try_cast(XNM as integer)', 'XQM') }} as term_name,
+    {{ term_name(try_cast_as('XNM', 'integer', 'bigint'), 'XQM') }} as term_name,
     {{ clean_text('CJ') }} as grade_text,
-    try_cast(XF as double) as credits,
-    try_cast(JD as double) as grade_point,
+    {{ try_cast_as('XF', 'double', 'double') }} as credits,
+    {{ try_cast_as('JD', 'double', 'double') }} as grade_point,
     {{ clean_text('KSXZ') }} as exam_type_zh,
     case {{ clean_text('KSXZ') }}
         when '正常考试' then 'regular'

@@ -3,8 +3,8 @@ select
     {{ clean_text('ZYDM') }} as major_code,
     {{ clean_text('ZYMC') }} as major_name,
     {{ clean_text('JG_ID') }} as org_id,
-    try_cast(XZ as integer) as years_of_study,
-    try_cast(ZT as integer) = 1 as is_enrolling,
+    {{ try_cast_as('XZ', 'integer', 'bigint') }} as years_of_study,
+    {{ try_cast_as('ZT', 'integer', 'bigint') }} = 1 as is_enrolling,
     _load_id,
     _loaded_at
 from {{ source('jw', 'ZFTAL_XTGL_ZYDMB') }}

@@ -4,7 +4,7 @@ select
     {{ clean_text('JGH_ID') }} as teacher_staff_id,
     {{ clean_text('XH_ID') }} as student_id,
     {{ clean_text('XH_ID') }} is null as is_anonymous,
-    try_cast(ZF as double) as total_score,
+    {{ try_cast_as('ZF', 'double', 'double') }} as total_score,
     {{ to_timestamp('PJSJ') }} as evaluated_at,
     _load_id,
     _loaded_at

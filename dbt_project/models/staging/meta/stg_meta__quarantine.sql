@@ -12,5 +12,5 @@ select
     case when {{ clean_text('rule') }} in ('bad_type', 'code_not_allowed')
         then nullif(trim(split_part(detail, ':', 1)), '')
     end as column_name,
-    try_cast(quarantined_at as timestamp) as quarantined_at
+    {{ try_cast_as('quarantined_at', 'timestamp', 'timestamp') }} as quarantined_at
 from {{ source('meta', 'quarantine') }}

@@ -1,5 +1,5 @@
 select
-    try_cast(collection_year as integer) as collection_year,
+    {{ try_cast_as('collection_year', 'integer', 'integer') }} as collection_year,
     {{ clean_text('staff_no') }} as staff_id,
     {{ clean_text('name') }} as staff_name,
     {{ clean_text('gender') }} as gender_zh,
@@ -9,9 +9,9 @@ select
     {{ clean_text('degree') }} as degree_zh,
     {{ clean_text('title') }} as title,
     {{ clean_text('title_level') }} as title_level_zh,
-    try_cast(is_dual_qualified as boolean) as is_dual_qualified,
-    try_cast(is_key_teacher as boolean) as is_key_teacher,
-    try_cast(industry_months as double) as industry_months,
+    {{ try_cast_as('is_dual_qualified', 'boolean', 'boolean') }} as is_dual_qualified,
+    {{ try_cast_as('is_key_teacher', 'boolean', 'boolean') }} as is_key_teacher,
+    {{ try_cast_as('industry_months', 'double', 'double') }} as industry_months,
     _load_id,
     _loaded_at
 from {{ source('state', 'a6_1') }}

@@ -1,10 +1,10 @@
 select
-    try_cast(collection_year as integer) as collection_year,
+    {{ try_cast_as('collection_year', 'integer', 'integer') }} as collection_year,
     {{ clean_text('school_code') }} as school_code,
     {{ clean_text('school_name') }} as school_name,
     {{ clean_text('sponsor') }} as sponsor,
     {{ clean_text('province') }} as province,
-    try_cast({{ clean_text('founded_year') }} as integer) as founded_year,
+    {{ try_cast_as(clean_text('founded_year'), 'integer') }} as founded_year,
     _load_id,
     _loaded_at
 from {{ source('state', 'a1') }}

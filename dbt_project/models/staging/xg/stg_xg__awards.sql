@@ -6,7 +6,7 @@ select
     case {{ clean_text('LB') }} when '奖学金' then 'scholarship' when '助学金' then 'grant' when '荣誉称号' then 'honour' end
         as award_kind,
     {{ clean_text('JB') }} as award_level_zh,
-    try_cast(JE as double) as amount_yuan,
+    {{ try_cast_as('JE', 'double', 'double') }} as amount_yuan,
     {{ to_date('RQ') }} as award_date,
     _load_id,
     _loaded_at

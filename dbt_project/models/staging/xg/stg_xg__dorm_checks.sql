@@ -1,5 +1,5 @@
 select
-    try_cast(JL_ID as bigint) as dorm_check_id,
+    {{ try_cast_as('JL_ID', 'bigint', 'bigint') }} as dorm_check_id,
     {{ clean_text('XH') }} as student_number,
     {{ to_date('CQRQ') }} as check_date,
     {{ clean_text('ZT') }} as dorm_status_zh,

@@ -1,8 +1,8 @@
 -- The source key is XH + BYNF; destination_id joins them into one column.
 select
-    {{ clean_text('XH') }} || '-' || cast(try_cast(BYNF as integer) as varchar) as destination_id,
+    {{ clean_text('XH') }} || '-' || cast({{ try_cast_as('BYNF', 'integer', 'bigint') }} as varchar) as destination_id,
     {{ clean_text('XH') }} as student_number,
-    try_cast(BYNF as integer) as graduation_year,
+    {{ try_cast_as('BYNF', 'integer', 'bigint') }} as graduation_year,
     {{ clean_text('QXLX') }} as destination_type_zh,
     case {{ clean_text('QXLX') }}
         when '签约就业' then 'contract_employment'
@@ -14,7 +14,7 @@ select
     end as destination_type,
     {{ clean_text('DWMC') }} as employer_name,
     {{ yes_no_flag('SFDK') }} as matches_major,
-    try_cast(YX as double) as monthly_pay_yuan,
+    {{ try_cast_as('YX', 'double', 'double') }} as monthly_pay_yuan,
     {{ clean_text('JYSF') }} as work_province,
     {{ to_timestamp('GXSJ') }} as updated_at,
     _load_id,

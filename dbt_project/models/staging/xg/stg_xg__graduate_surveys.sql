@@ -1,9 +1,9 @@
 select
     {{ clean_text('DC_ID') }} as survey_answer_id,
     {{ clean_text('XH') }} as student_number,
-    try_cast(BYNF as integer) as graduation_year,
-    try_cast(BYSMYD as integer) as graduate_satisfaction,
-    try_cast(DWMYD as integer) as employer_satisfaction,
+    {{ try_cast_as('BYNF', 'integer', 'bigint') }} as graduation_year,
+    {{ try_cast_as('BYSMYD', 'integer', 'bigint') }} as graduate_satisfaction,
+    {{ try_cast_as('DWMYD', 'integer', 'bigint') }} as employer_satisfaction,
     {{ to_date('DCRQ') }} as survey_date,
     _load_id,
     _loaded_at

@@ -1,0 +1,174 @@
+{#-
+    Every nightly dorm check of 学工 (XG_CQJL), typed once, counted once per JL_ID (the
+    latest load wins; duplicate_copies = copies set aside) and classified once:
+    exclusion_reason is null when the check enters fct_dorm_check, else the first reason
+    that applies (missing_record_id, student_not_in_register, missing_date, unknown_status:
+    the order of dq_excluded_records). One row per dorm_check_id, plus one per check
+    without a JL_ID.
+
+    Incremental (delete+insert on dorm_check_id): a nightly run classifies the copies
+    loaded since the last build (a key that arrives again takes its previous row into the
+    dedupe), the checks excluded last time (their student may have arrived) and the checks
+    of student numbers whose register row was (re)loaded since the last build started.
+    Checks without a key are classified once, when they arrive. `dbt build --full-refresh`
+    reclassifies everything. _classified_at: start of the dbt run that last changed the
+    row (a row classified again with the same outcome keeps its time). month and the is_*
+    flags are computed by fct_dorm_check.
+-#}
+-- Read only by incremental builds:
+-- depends_on: {{ ref('stg_jw__student_register') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='dorm_check_id',
+        on_schema_change='fail',
+    )
+}}
+
+{%- set last_build = previous_max(this, ['_loaded_at', '_classified_at']) if is_incremental() else {} %}
+{%- set base_columns = ['dorm_check_id', 'student_number', 'check_date', 'dorm_status', 'dorm_status_zh',
+                        'recorded_by', 'recorded_at', '_load_id', '_loaded_at'] %}
+
+with
+
+arrived as not materialized (
+    select {{ base_columns | join(', ') }}
+    from {{ ref('stg_xg__dorm_checks') }}
+    {%- if is_incremental() %}
+    where {{ loaded_after('_loaded_at', last_build['_loaded_at']) }}
+    {%- endif %}
+),
+
+repeated_keys as (
+    select dorm_check_id, count(*) as copies
+    from arrived
+    where dorm_check_id is not null
+    group by dorm_check_id
+    having count(*) > 1
+),
+
+latest_arrived as (
+    select {{ base_columns | join(', ') }}, 0 as copies_removed
+    from arrived
+    where dorm_check_id is null
+        or not exists (select 1 from repeated_keys where repeated_keys.dorm_check_id = arrived.dorm_check_id)
+
+    union all
+
+    select {{ base_columns | join(', ') }}, copies - 1
+    from (
+        select
+            arrived.*,
+            repeated_keys.copies,
+            row_number() over (partition by arrived.dorm_check_id order by arrived._loaded_at desc nulls last) as copy_rank
+        from arrived
+        inner join repeated_keys on repeated_keys.dorm_check_id = arrived.dorm_check_id
+    ) as ranked
+    where copy_rank = 1
+),
+
+{%- if is_incremental() %}
+
+keys_to_reclassify as (
+    -- Excluded last time: the student may have arrived since.
+    select dorm_check_id from {{ this }} where exclusion_reason is not null and dorm_check_id is not null
+    union all
+    -- Arrived again: the previous row joins the dedupe.
+    select dorm_check_id from {{ this }}
+    where dorm_check_id in (select dorm_check_id from arrived where dorm_check_id is not null)
+    union all
+    -- Register row of the student number (re)loaded since the last build started: is the
+    -- student still in dim_student?
+    select dorm_check_id from {{ this }}
+    where student_number in (
+        select student_number from {{ ref('stg_jw__student_register') }}
+        where {{ loaded_after('_loaded_at', last_build['_classified_at']) }}
+    )
+),
+
+previous as (
+    select {{ base_columns | join(', ') }}, duplicate_copies, exclusion_reason, _classified_at
+    from {{ this }}
+    where dorm_check_id in (select dorm_check_id from keys_to_reclassify)
+),
+
+batch as (
+    select
+        {%- for column in base_columns %}
+        latest_arrived.{{ column }},
+        {%- endfor %}
+        latest_arrived.copies_removed + coalesce(previous.duplicate_copies + 1, 0) as duplicate_copies,
+        previous.exclusion_reason as previous_exclusion_reason,
+        cast(null as timestamp) as previous_classified_at
+    from latest_arrived
+    left join previous on previous.dorm_check_id = latest_arrived.dorm_check_id
+
+    union all
+
+    select {{ base_columns | join(', ') }}, duplicate_copies, exclusion_reason, _classified_at
+    from previous
+    where not exists (select 1 from latest_arrived where latest_arrived.dorm_check_id = previous.dorm_check_id)
+),
+
+{%- else %}
+
+batch as (
+    select {{ base_columns | join(', ') }}, copies_removed as duplicate_copies
+    from latest_arrived
+),
+
+{%- endif %}
+
+classified as (
+    select
+        batch.dorm_check_id,
+        batch.student_number,
+        batch.check_date,
+        batch.dorm_status,
+        batch.dorm_status_zh,
+        batch.recorded_by,
+        batch.recorded_at,
+        cast(batch.duplicate_copies as bigint) as duplicate_copies,
+        case
+            when batch.dorm_check_id is null then 'missing_record_id'
+            when students.student_number is null then 'student_not_in_register'
+            when batch.check_date is null then 'missing_date'
+            when batch.dorm_status is null then 'unknown_status'
+        end as exclusion_reason,
+        batch._loaded_at,
+        batch._load_id
+        {%- if is_incremental() %},
+        batch.previous_exclusion_reason,
+        batch.previous_classified_at
+        {%- endif %}
+    from batch
+    left join {{ ref('dim_student') }} as students on students.student_number = batch.student_number
+)
+
+-- month and the is_* flags are computed by fct_dorm_check from check_date and
+-- dorm_status: DuckDB writes strings slowly and this table has 14 million rows.
+select
+    dorm_check_id,
+    student_number,
+    check_date,
+    dorm_status,
+    dorm_status_zh,
+    recorded_by,
+    recorded_at,
+    duplicate_copies,
+    exclusion_reason,
+    {%- if is_incremental() %}
+    -- a row classified again that came out the same keeps its time
+    case
+        when previous_classified_at is not null
+            and previous_exclusion_reason is not distinct from exclusion_reason
+        then previous_classified_at
+        else {{ classification_time() }}
+    end as _classified_at,
+    {%- else %}
+    {{ classification_time() }} as _classified_at,
+    {%- endif %}
+    _loaded_at,
+    _load_id
+from classified
