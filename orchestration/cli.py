@@ -51,10 +51,12 @@ def generate(students: int, years: int, seed: int, out_dir: Path | None, append_
 
 
 @main.command(help="运行一次夜间同步（采集 → dbt 构建 → 质控点检查）并分发预警，全部在本进程内。")
-def sync() -> None:
+@click.option("--full-refresh", is_flag=True,
+              help="从全部原始数据重建增量模型（源系统删除了记录、或维度变化而其记录未重新接入时使用）")
+def sync(full_refresh: bool) -> None:
     from orchestration.sync import format_summary, run_sync
 
-    summary = run_sync(Settings.from_env())
+    summary = run_sync(Settings.from_env(), full_refresh=full_refresh)
     click.echo(format_summary(summary))
     if not summary.succeeded:
         raise SystemExit(1)

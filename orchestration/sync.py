@@ -48,13 +48,20 @@ def _load_audit(settings: Settings, run_id: str) -> list[tuple]:
         ).fetchall()
 
 
-def run_sync(settings: Settings, instance: dg.DagsterInstance | None = None) -> SyncSummary:
+def full_refresh_config() -> dict:
+    """Run config of nightly_sync that rebuilds the incremental dbt models from all of raw."""
+    return {"ops": {"data_center": {"config": {"full_refresh": True}}}}
+
+
+def run_sync(settings: Settings, instance: dg.DagsterInstance | None = None,
+             full_refresh: bool = False) -> SyncSummary:
     from orchestration.definitions import build_definitions
 
     started = time.perf_counter()
     instance = instance or _instance()
     defs = build_definitions(settings)
-    nightly = defs.resolve_job_def("nightly_sync").execute_in_process(instance=instance, raise_on_error=False)
+    nightly = defs.resolve_job_def("nightly_sync").execute_in_process(
+        instance=instance, raise_on_error=False, run_config=full_refresh_config() if full_refresh else None)
     summary = SyncSummary(succeeded=nightly.success, seconds=0.0)
 
     for event in nightly.all_events:

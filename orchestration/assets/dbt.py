@@ -57,6 +57,14 @@ ensure_manifest()
 NIGHTLY_BUILD_ARGS = ["build", "--exclude", "resource_type:unit_test"]
 
 
+class DataCenterBuild(dg.Config):
+    """`zhengai sync --full-refresh`: rebuild the incremental big-log intermediates from all
+    of raw (needed after rows were deleted in a source, or a dimension changed without
+    its own rows being reloaded; see dbt_project/README.md)."""
+
+    full_refresh: bool = False
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
@@ -64,10 +72,12 @@ NIGHTLY_BUILD_ARGS = ["build", "--exclude", "resource_type:unit_test"]
     # DuckDB has one writer: never run this next to the ingest step.
     pool="warehouse_writer",
 )
-def data_center(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: ZhengaiPaths):
+def data_center(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: ZhengaiPaths,
+                config: DataCenterBuild):
     """Staging, core (校本数据中心), the registry seeds and the indicator marts."""
     os.environ["ZHENGAI_WAREHOUSE"] = str(paths.warehouse_path)
-    yield from dbt.cli(NIGHTLY_BUILD_ARGS, context=context).stream()
+    args = NIGHTLY_BUILD_ARGS + (["--full-refresh"] if config.full_refresh else [])
+    yield from dbt.cli(args, context=context).stream()
 
 
 def dbt_resource() -> DbtCliResource:

@@ -50,3 +50,13 @@ def test_jobs_and_sensors_are_described():
     assert "threshold_warning_sensor" in sensor_names
     for sensor in defs.sensors:
         assert sensor.description, sensor.name
+
+
+def test_full_refresh_reaches_the_dbt_build_as_run_config():
+    from orchestration.sync import full_refresh_config
+
+    job = defs.resolve_job_def("nightly_sync")
+    assert dg.validate_run_config(job, full_refresh_config())["ops"]["data_center"]["config"] == {
+        "full_refresh": True}
+    # and without it the nightly run needs no config at all
+    assert dg.validate_run_config(job, {})["ops"]["data_center"]["config"] == {"full_refresh": False}
