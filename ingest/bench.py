@@ -1,22 +1,25 @@
-"""Ingest throughput of the check-in log (JW_KQ_XSKQB), from SQLite and from PostgreSQL.
+"""Ingest throughput of the check-in log (JW_KQ_XSKQB), from SQLite, PostgreSQL and MariaDB.
 
     uv run python -m ingest.bench --write BENCHMARKS.md
 
 Generates the school (20 000 students × 1 year, about 11 M check-ins) unless it is there,
-copies the check-in log into a scratch PostgreSQL database (binary COPY, through DuckDB),
-and measures, per source:
-- the floor: the source database's own export (PostgreSQL COPY … TO STDOUT; SQLite's
-  command-line shell selecting every row to /dev/null);
+copies the check-in log into a scratch PostgreSQL database (binary COPY, through DuckDB) and,
+when a MariaDB server answers, into a scratch MariaDB database, and measures, per source:
+- the floor: the source database's own export (PostgreSQL COPY … TO STDOUT; SQLite's and
+  MariaDB's command-line shells selecting every row to /dev/null);
 - a full load of the table into a new warehouse through each path (DuckDB scanner,
   SQLAlchemy + Polars batches), contract, quarantine and audit included;
 - reading alone into Arrow with the other drivers tried (ADBC, connectorx), when installed;
-- one day of new check-ins (the newest 1/180 of the log) loaded incrementally into the rest.
+- one day of new check-ins (the newest 1/180 of the log) loaded incrementally into the rest,
+  and how many rows the source database examined for it (SQLite: virtual machine steps
+  of the read, PostgreSQL/MariaDB: rows the server's statistics count as read).
 Each figure is the best of --repeat runs: other work on the machine only slows runs down.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 from datetime import date
 import os
@@ -35,6 +38,7 @@ import sqlalchemy as sa
 
 from ingest.config import load_config
 from ingest.runner import run_ingest
+from ingest.sql_source import ReadPosition
 from ingest.testbed import copy_sqlite_tables, scratch_database
 
 TABLE = "JW_KQ_XSKQB"
@@ -75,14 +79,16 @@ def full_load(url: str, fast_path: str, workdir: Path) -> tuple[float, int]:
 
 def one_day(url: str, fast_path: str, workdir: Path,
             last_day_from: int) -> tuple[float, int, str]:
-    """A warehouse holding the log before `last_day_from`; then the rest (a day) loads."""
+    """A warehouse holding the log before `last_day_from`, as the previous night's load left
+    it (watermark, and for SQLite where the read ended); then the rest (a day) loads."""
     base = workdir / f"full-{fast_path}.duckdb"
     warehouse = workdir / f"day-{fast_path}.duckdb"
     shutil.copy(base, warehouse)
+    position = previous_night_position(url, last_day_from)
     with duckdb.connect(str(warehouse)) as con:
         con.execute(f'DELETE FROM raw_jw."{TABLE}" WHERE KQ_ID >= ?', [last_day_from])
-        con.execute("UPDATE meta.watermarks SET watermark = ? WHERE table_name = ?",
-                    [str(last_day_from - 1), TABLE])
+        con.execute("UPDATE meta.watermarks SET watermark = ?, read_position = ? "
+                    "WHERE table_name = ?", [str(last_day_from - 1), position, TABLE])
         con.execute("CHECKPOINT")
     started = time.perf_counter()
     [result] = run_ingest(warehouse, {"jw": url}, workdir, run_id="day", sources=["jw"],
@@ -91,6 +97,19 @@ def one_day(url: str, fast_path: str, workdir: Path,
     if result.status != "ok":
         raise RuntimeError(result.error)
     return seconds, result.rows_read, result.connector
+
+
+def previous_night_position(url: str, last_day_from: int) -> str | None:
+    """SQLite: where the read of the night before `last_day_from` ended (the last row before
+    the day, the generator writes the log in id order); other sources keep none."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    with sqlite3.connect(parsed.database) as db:
+        rowid, value = db.execute(
+            f"SELECT rowid, KQ_ID FROM {TABLE} WHERE rowid < (SELECT min(rowid) FROM {TABLE} "
+            f"WHERE KQ_ID >= ?) ORDER BY rowid DESC LIMIT 1", [last_day_from]).fetchone()
+    return ReadPosition(rowid, value).stored(str(last_day_from - 1))
 
 
 def postgres_floor(url: str, table: str) -> float:
@@ -105,6 +124,50 @@ def postgres_floor(url: str, table: str) -> float:
                 return time.perf_counter() - started
         finally:
             raw.close()
+    finally:
+        engine.dispose()
+
+
+def mariadb_floor(url: str, table: str) -> float:
+    """The mariadb shell selecting every row to /dev/null (falls back to the driver)."""
+    parsed = sa.make_url(url)
+    shell = shutil.which("mariadb") or shutil.which("mysql")
+    if shell is None:
+        engine = sa.create_engine(url)
+        try:
+            with engine.connect() as conn:
+                return timed(lambda: conn.execute(sa.text(f"SELECT * FROM {table}")).fetchall())
+        finally:
+            engine.dispose()
+    command = [shell, "--quick", "--batch", "--skip-column-names", "-u", parsed.username or "root"]
+    if parsed.query.get("unix_socket"):
+        command += ["--socket", parsed.query["unix_socket"]]
+    else:
+        command += ["-h", parsed.host or "localhost", "-P", str(parsed.port or 3306)]
+    if parsed.password:
+        command.append(f"--password={parsed.password}")
+    command += [parsed.database, "-e", f"SELECT * FROM {table}"]
+    return timed(lambda: subprocess.run(command, stdout=subprocess.DEVNULL, check=True))
+
+
+def server_rows_read(url: str, table: str) -> int | None:
+    """Rows of `table` the server's statistics count as read so far (PostgreSQL: sequential
+    plus index fetches; MariaDB: the handler's reads, server-wide), None for SQLite."""
+    backend = sa.make_url(url).get_backend_name()
+    if backend == "sqlite":
+        return None
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if backend == "postgresql":
+                time.sleep(1.2)  # PostgreSQL 15 flushes a backend's table statistics each second
+                return conn.execute(sa.text(
+                    "SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) "
+                    "FROM pg_stat_user_tables WHERE relname = :t"), {"t": table}).scalar_one()
+            rows = dict(conn.execute(sa.text(
+                "SHOW GLOBAL STATUS WHERE Variable_name IN ('Handler_read_rnd_next', "
+                "'Handler_read_next', 'Handler_read_key')")).fetchall())
+            return sum(int(v) for v in rows.values())
     finally:
         engine.dispose()
 
@@ -154,6 +217,38 @@ def read_only(driver: str, url: str):
     return read
 
 
+def server_answers(url: str) -> bool:
+    engine = sa.create_engine(url, connect_args={"connect_timeout": 5})
+    try:
+        engine.connect().close()
+        return True
+    except sa.exc.OperationalError:
+        return False
+    finally:
+        engine.dispose()
+
+
+def sqlite_rows_examined(url: str, fast_path: str, workdir: Path, last_day_from: int) -> int:
+    """How many rows SQLite steps through for the day's read: the row count of the loop in
+    its query plan (a SEARCH from the rowid reads the new rows, a SCAN the whole log)."""
+    from ingest.sql_source import SqlSource
+
+    source = SqlSource("jw", url)
+    table = check_in_config(fast_path).sources["jw"].table(TABLE)
+    position = previous_night_position(url, last_day_from)
+    read = source.read(table, str(last_day_from - 1), position)
+    statement = read.query.compile(dialect=source.engine.dialect,
+                                   compile_kwargs={"literal_binds": True})
+    source.close()
+    with sqlite3.connect(sa.make_url(url).database) as db:
+        plan = " ".join(row[-1] for row in db.execute(f"EXPLAIN QUERY PLAN {statement}"))
+        if "SCAN" in plan:
+            return db.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0]
+        seek = re.search(r"rowid > (\d+)", str(statement))
+        return db.execute(f"SELECT count(*) FROM {TABLE} WHERE rowid > ?",
+                          [int(seek.group(1))]).fetchone()[0]
+
+
 def load_average() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
@@ -173,6 +268,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--postgres-url",
                         default="postgresql+psycopg2://postgres@127.0.0.1:5432/postgres",
                         help="an account allowed to create a scratch database")
+    parser.add_argument("--mariadb-url",
+                        default="mysql+pymysql://root@localhost/?unix_socket=/run/mysqld/mysqld.sock",
+                        help="an account allowed to create a scratch database ('' to skip MariaDB)")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--write", type=Path, help="replace the Ingest block of this file")
     args = parser.parse_args(argv)
@@ -198,24 +296,32 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{source:<11} {path:<52} {seconds:7.1f} s {count / seconds:>12,.0f} rows/s"
               f"   (load {loads[-1]})", flush=True)
 
-    with tempfile.TemporaryDirectory(prefix="zhengai-bench-") as work, \
-            scratch_database(args.postgres_url, prefix="zhengai_ingest_bench") as pg_url:
-        workdir = Path(work)
+    with contextlib.ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="zhengai-bench-")))
+        pg_url = stack.enter_context(scratch_database(args.postgres_url, prefix="zhengai_ingest_bench"))
         print(f"copying {rows:,} check-ins into PostgreSQL …", flush=True)
         copy_sqlite_tables(jw, pg_url, tables=[TABLE])
         with sa.create_engine(pg_url, isolation_level="AUTOCOMMIT").connect() as conn:
             # a vendor indexes its log by id (not unique: an id can arrive twice)
             conn.execute(sa.text(f"CREATE INDEX ON {TABLE.lower()} (kq_id)"))
             conn.execute(sa.text(f"VACUUM ANALYZE {TABLE.lower()}"))
+        sources = [("SQLite", sqlite_url, TABLE), ("PostgreSQL", pg_url, TABLE.lower())]
+        if args.mariadb_url and server_answers(args.mariadb_url):
+            maria_url = stack.enter_context(scratch_database(args.mariadb_url,
+                                                             prefix="zhengai_ingest_bench"))
+            print(f"copying {rows:,} check-ins into MariaDB …", flush=True)
+            copy_sqlite_tables(jw, maria_url, tables=[TABLE])
+            with sa.create_engine(maria_url).begin() as conn:
+                conn.execute(sa.text(f"CREATE INDEX kq_id ON {TABLE} (KQ_ID)"))
+            sources.append(("MariaDB", maria_url, TABLE))
 
-        for source, url in (("SQLite", sqlite_url), ("PostgreSQL", pg_url)):
-            floor = (sqlite_floor(jw) if source == "SQLite"
-                     else postgres_floor(pg_url, TABLE.lower()))
-            for _ in range(args.repeat - 1):
-                floor = min(floor, sqlite_floor(jw) if source == "SQLite"
-                            else postgres_floor(pg_url, TABLE.lower()))
-            record(source, "floor: " + ("sqlite3 shell SELECT * > /dev/null" if source == "SQLite"
-                                        else "COPY … TO STDOUT > /dev/null"), floor, rows)
+        floors = {"SQLite": (lambda url, table: sqlite_floor(jw), "sqlite3 shell SELECT * > /dev/null"),
+                  "PostgreSQL": (postgres_floor, "COPY … TO STDOUT > /dev/null"),
+                  "MariaDB": (mariadb_floor, "mariadb shell SELECT * > /dev/null")}
+        for source, url, table in sources:
+            measure_floor, floor_name = floors[source]
+            floor = best_of(args.repeat, lambda: measure_floor(url, table))
+            record(source, "floor: " + floor_name, floor, rows)
             for fast_path, name in (("auto", "full load, DuckDB scanner (fast path)"),
                                     ("off", "full load, SQLAlchemy + Polars batches")):
                 seconds = best_of(args.repeat if fast_path == "auto" else 1,
@@ -229,11 +335,16 @@ def main(argv: list[str] | None = None) -> None:
                         name = "DuckDB postgres scanner" if driver == "duckdb" else driver
                         record(source, f"read only into Arrow, {name}", seconds, rows)
             for fast_path in ("auto", "off"):
+                examined = server_rows_read(url, table)
                 day_seconds, day_rows, connector = min(
                     one_day(url, fast_path, workdir, last_day_from) for _ in range(args.repeat))
+                if examined is not None:  # per run, on the server
+                    examined = (server_rows_read(url, table) - examined) // args.repeat
+                else:
+                    examined = sqlite_rows_examined(sqlite_url, fast_path, workdir, last_day_from)
                 record(source, f"one new day, fast_path {fast_path} → {connector} "
-                               f"({day_rows:,} rows into {rows - day_rows:,})",
-                       day_seconds, day_rows)
+                               f"({day_rows:,} rows into {rows - day_rows:,}; source examined "
+                               f"{examined:,} rows)", day_seconds, day_rows)
 
     section = render(lines, loads, rows, args, argv)
     print(section)
@@ -271,9 +382,11 @@ def render(lines, loads, rows, args, argv) -> str:
         "duplicate keys to quarantine, insert, audit, in one transaction. The floor is the "
         "source's own export of the same rows. \"One new day\" starts from a warehouse "
         "holding all but the newest 1/180 of the log (a teaching day) and loads that day. "
-        "The PostgreSQL copy has a (non-unique) index on KQ_ID, as a vendor's log would. "
-        "On SQLite, nightly incremental reads go through SQLite itself (its WHERE is faster "
-        "than DuckDB's SQLite scanner, which cannot push the filter down).", "",
+        "The PostgreSQL and MariaDB copies have a (non-unique) index on KQ_ID, as a vendor's "
+        "log would; there the scanner passes the incremental query to the server as it is "
+        "(postgres_query / mysql_query), which answers it from the index. On SQLite, nightly "
+        "incremental reads go through SQLite itself (DuckDB's SQLite scanner cannot push the "
+        "filter down), seeking past the rowid where the previous night's read ended.", "",
         "Choice of the fast path: DuckDB's scanner reads PostgreSQL about as fast as the "
         "server exports (binary COPY over parallel connections), faster than ADBC and "
         "connectorx, hands Arrow to Polars without a copy and comes as a wheel per engine "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 import logging
 from pathlib import Path
@@ -15,7 +16,7 @@ from ingest.contract import ContractError
 from ingest.config import SourceConfig, SourceSpec, TableConfig, load_config
 from ingest.csv_source import CsvSource, is_csv_url
 from ingest.scan_source import ScanSource, SourceTypeMismatch, scanner_for
-from ingest.sql_source import SqlSource
+from ingest.sql_source import ReadPosition, SqlSource
 from ingest.warehouse import LoadResult, Warehouse
 from ingest import xlsx_source
 
@@ -54,6 +55,14 @@ def run_ingest(warehouse: Path, source_urls: dict[str, str], state_path: Path, *
     return results
 
 
+@dataclass
+class Reading:
+    """What a connector reads for one load: the batches, and where a SQLite log ended when
+    the read began (stored with the watermark, so the next read seeks past it)."""
+    batches: Iterable[pl.DataFrame]
+    position: ReadPosition | None = None
+
+
 class RelationalSource:
     """The connectors of one relational source: its CSV exports, or its database through
     DuckDB's scanner (tables with fast_path auto) and SQLAlchemy (the rest, and the fallback
@@ -70,9 +79,9 @@ class RelationalSource:
                   incremental: bool) -> CsvSource | ScanSource | SqlSource:
         if self.files:
             return self.files
-        # DuckDB's SQLite scanner filters in DuckDB, after reading the whole table: for a
-        # night's new rows SQLite's own WHERE is faster (PostgreSQL and MySQL get the
-        # filter pushed down)
+        # DuckDB's SQLite scanner filters in DuckDB, after reading the whole table: a
+        # night's new rows come through SQLAlchemy, where SQLite filters and, for the logs,
+        # seeks by rowid (on PostgreSQL and MySQL the scanner passes the query through)
         whole_table_scan = incremental and scanner_for(self.url) == "sqlite"
         if table.fast_path == "auto" and scanner_for(self.url) and not whole_table_scan:
             scanner = self._open_scanner()
@@ -115,15 +124,17 @@ def _load_relational_table(store: Warehouse, table: TableConfig, source: Relatio
     incremental = table.mode in ("append", "changing") and store.watermark(table) is not None
     connector = source.connector(table, incremental)
 
-    def reader(**options) -> Callable[[str | None], Iterable[pl.DataFrame]]:
-        def read(watermark: str | None) -> Iterable[pl.DataFrame]:
+    def reader(**options) -> Callable[[str | None], Reading]:
+        def read(watermark: str | None) -> Reading:
+            if not source.files:  # where a SQLite log ended at the last read
+                options["position"] = store.position(table)
             selection = connector.read(table, watermark, **options)  # checks the columns
             batches = selection.batches(config.batch_size)
             if progress:  # a bar for the long tables, those of more than one batch
                 total = selection.count()
                 if total > config.batch_size:
                     batches = _with_progress(batches, total, table)
-            return batches
+            return Reading(batches, getattr(selection, "position", None))
         return read
 
     try:
@@ -139,14 +150,15 @@ def _load_relational_table(store: Warehouse, table: TableConfig, source: Relatio
 def _load_workbooks(store: Warehouse, spec: SourceSpec, state_path: Path,
                     run_id: str) -> list[LoadResult]:
     books = xlsx_source.workbooks(state_path)
+    opened = xlsx_source.Workbooks()  # each workbook opened once for all its tables
     results = []
     for table in spec.tables:
-        def read(_watermark: str | None, table: TableConfig = table) -> list[pl.DataFrame]:
+        def read(_watermark: str | None, table: TableConfig = table) -> Reading:
             if not books:
                 raise FileNotFoundError(f"no <year>.xlsx workbook in {state_path}")
             # read every workbook before writing, so a bad one leaves the table untouched
-            return [xlsx_source.read_table(path, year, table, spec.workbook)
-                    for year, path in books.items()]
+            return Reading([xlsx_source.read_table(path, year, table, spec.workbook, opened)
+                            for year, path in books.items()])
         results.append(_load_table(store, table, run_id, read, "xlsx",
                                    replace_years=set(books)))
     return results
@@ -158,9 +170,10 @@ def _load_table(store: Warehouse, table: TableConfig, run_id: str, read, connect
     started_at, clock = datetime.now(), time.monotonic()
     watermark = store.watermark(table)
     try:
-        result = store.load(table, read(watermark), run_id=run_id, watermark_before=watermark,
+        reading = read(watermark)
+        result = store.load(table, reading.batches, run_id=run_id, watermark_before=watermark,
                             started_at=started_at, clock=clock, replace_years=replace_years,
-                            connector=connector)
+                            connector=connector, position=reading.position)
     except passthrough:
         raise
     except Exception as exc:

@@ -6,6 +6,13 @@ logs (see BENCHMARKS.md). They read the same columns past the same watermark as 
 SQLAlchemy connector, whose catalog look-up they reuse, and yield the same Polars batches,
 so the contract, quarantine and watermarks are the same whichever path reads a table.
 
+A night's new rows (a read past a watermark) are selected by the source database itself:
+on PostgreSQL and MySQL/MariaDB the SQLAlchemy connector's query (same columns, same WHERE)
+goes through the scanner as it is (postgres_query / mysql_query), so the server answers it
+from its index on the id; DuckDB would not push the changing tables' `stamp > ? OR stamp IS
+NULL` down and would read the whole table. SQLite's scanner pushes no filter at all: the
+runner reads SQLite increments through SQLAlchemy (sql_source.py), which seeks by rowid.
+
 SQLite declares types loosely. A table whose columns DuckDB would reinterpret (DATETIME,
 BLOB …) is read as text; a value that does not match its column's declared type stops the
 typed read with SourceTypeMismatch, and the caller reloads the table as text, so the
@@ -25,7 +32,7 @@ import sqlalchemy as sa
 
 from ingest.config import TableConfig
 from ingest.extensions import scanner_connection
-from ingest.sql_source import SqlSource, lookback_start
+from ingest.sql_source import ReadPosition, SqlSource, lookback_start
 
 # SQLAlchemy backend → DuckDB scanner extension
 SCANNER_FOR_BACKEND = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql",
@@ -33,6 +40,8 @@ SCANNER_FOR_BACKEND = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "m
 _catalogs = itertools.count(1)
 # DuckDB types a SQLite column may be read as without changing the value the vendor wrote
 SQLITE_TYPED_READS = {"BIGINT", "DOUBLE", "VARCHAR"}
+# the scanner's function running a query in the server's own SQL
+PASS_THROUGH = {"postgres": "postgres_query", "mysql": "mysql_query"}
 
 
 class SourceTypeMismatch(Exception):
@@ -51,6 +60,7 @@ class ScanRead:
     sql: str
     params: list[Any]
     settings: dict[str, bool]  # scanner settings for this read (set per connection)
+    position: ReadPosition | None = None  # where a SQLite log ended when this read began
 
     def count(self) -> int:
         self.source.apply(self.settings)
@@ -100,8 +110,13 @@ class ScanSource:
         for name, value in settings.items():
             self.con.execute(f"SET SESSION {name} = {'true' if value else 'false'}")
 
-    def read(self, table: TableConfig, watermark: str | None, as_text: bool = False) -> ScanRead:
+    def read(self, table: TableConfig, watermark: str | None, as_text: bool = False,
+             position: str | None = None) -> ScanRead:
         source_table, columns = self.catalog.resolve(table)
+        if watermark is not None and self.scanner in PASS_THROUGH:
+            return self._read_past(table, watermark)
+        # before the read: where a SQLite log ends (the next night's read seeks past it)
+        ended = self.catalog.position(table)
         relation = f"{_q(self.alias)}.{_q(self.schema)}.{_q(source_table)}"
         if self.scanner == "sqlite" and not as_text:
             self.apply({"sqlite_all_varchar": False})  # the declared types, not text
@@ -123,10 +138,18 @@ class ScanSource:
         if self.scanner == "sqlite":
             settings["sqlite_all_varchar"] = as_text
         if self.scanner == "postgres":
-            # a whole table reads fastest in parallel ranges of pages (ctid); a night's new
-            # rows fastest by one query that PostgreSQL answers from its index on the id
-            settings["pg_use_ctid_scan"] = watermark is None
-        return ScanRead(self, sql, params, settings)
+            # a whole table reads fastest in parallel ranges of pages (ctid)
+            settings["pg_use_ctid_scan"] = True
+        return ScanRead(self, sql, params, settings, ended)
+
+    def _read_past(self, table: TableConfig, watermark: str) -> ScanRead:
+        """The rows past the watermark, selected by the server: the SQLAlchemy connector's
+        query in the server's dialect, values inlined, run through the scanner."""
+        query = self.catalog.query(table, watermark).compile(
+            dialect=self.catalog.engine.dialect, compile_kwargs={"literal_binds": True})
+        sql = (f"SELECT * FROM {PASS_THROUGH[self.scanner]}("
+               f"'{_sql_text(self.alias)}', '{_sql_text(str(query))}')")
+        return ScanRead(self, sql, [], {})
 
 
 def attach_string(url: str) -> str:

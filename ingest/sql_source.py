@@ -2,6 +2,16 @@
 
 Reads only the contract's columns and only the rows past the table's watermark, in batches
 of bounded size; the query is built with SQLAlchemy so identifiers are quoted per dialect.
+The filter runs in the source database: on a server, on the vendor's index of the id.
+
+SQLite logs come without an index on their id, so `id > watermark` alone would scan the whole
+table every night. For append-mode tables the read also remembers where the table ended (its
+largest rowid, and the id in that row: a ReadPosition, stored beside the watermark); the next
+read seeks past that rowid (`rowid > R AND id > watermark`), reading only the new rows. It
+relies on what append mode means — rows are only ever added, never changed or removed — and
+checks it: when the remembered row is gone or holds another id (table rebuilt, VACUUM
+renumbering, rows deleted and re-sent) or the watermark was set back, the read scans the
+whole table as before.
 """
 
 from __future__ import annotations
@@ -9,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+import json
+import logging
 from pathlib import Path
 
 import polars as pl
@@ -17,12 +29,30 @@ import sqlalchemy as sa
 from ingest.config import TableConfig
 from ingest.contract import TIMESTAMP_FORMAT, ContractError
 
+log = logging.getLogger(__name__)
+# SQLite's names for the rowid: a table with a column of one of these names hides it
+ROWID_NAMES = {"rowid", "_rowid_", "oid"}
+
+
+@dataclass(frozen=True)
+class ReadPosition:
+    """Where a SQLite append-mode table ended when a read began: its largest rowid and the
+    watermark column's value in that row. Stored with the watermark the load reached, it
+    says: every row up to this rowid has an id at or below that watermark."""
+    rowid: int
+    value: int
+
+    def stored(self, watermark: str | None) -> str:
+        """As kept in meta.watermarks, with the watermark it vouches for."""
+        return json.dumps({"rowid": self.rowid, "value": self.value, "watermark": watermark})
+
 
 @dataclass
 class SqlRead:
     """One table's rows past its watermark, read through SQLAlchemy."""
     source: "SqlSource"
     query: sa.Select
+    position: ReadPosition | None = None  # where the table ended when this read began
 
     def count(self) -> int:
         return self.source.count(self.query)
@@ -42,14 +72,68 @@ class SqlSource:
             if not Path(parsed.database).exists():
                 raise ContractError(f"{name}: source database {parsed.database} does not exist")
         self.engine = sa.create_engine(url)
+        self.backend = parsed.get_backend_name()
         self._table_names: dict[str, str] | None = None
         self._resolved: dict[str, tuple[str, dict[str, str]]] = {}
 
     def close(self) -> None:
         self.engine.dispose()
 
-    def read(self, table: TableConfig, watermark: str | None) -> SqlRead:
-        return SqlRead(self, self.query(table, watermark))
+    def read(self, table: TableConfig, watermark: str | None,
+             position: str | None = None) -> SqlRead:
+        """The rows past `watermark`; `position` is the ReadPosition stored with it, if any."""
+        query = self.query(table, watermark)
+        ended = self.position(table)  # before the read: rows added meanwhile are read again
+        seek = self.seek_from(table, watermark, position) if ended else None
+        if seek is not None:
+            query = query.where(sa.column("rowid") > seek)
+        return SqlRead(self, query, ended)
+
+    def position(self, table: TableConfig) -> ReadPosition | None:
+        """Where a SQLite append-mode table ends now (None for other tables and sources)."""
+        if self.backend != "sqlite" or table.mode != "append":
+            return None
+        source_table, columns = self.resolve(table)
+        if self._has_rowid_column(source_table):
+            return None
+        handle = sa.table(source_table, sa.column("rowid"), sa.column(columns[table.watermark]))
+        try:
+            with self.engine.connect() as conn:
+                row = conn.execute(sa.select(handle.c.rowid, handle.c[columns[table.watermark]])
+                                   .order_by(handle.c.rowid.desc()).limit(1)).first()
+        except sa.exc.DBAPIError:  # a view or a WITHOUT ROWID table: no rowid to seek by
+            return None
+        if row is None or not isinstance(row[1], int):
+            return None
+        return ReadPosition(rowid=int(row[0]), value=row[1])
+
+    def seek_from(self, table: TableConfig, watermark: str | None,
+                  stored: str | None) -> int | None:
+        """The rowid past which the rows after `watermark` lie, when the stored position
+        still holds; None: read the whole table."""
+        if watermark is None or stored is None:
+            return None
+        try:
+            position = json.loads(stored)
+            rowid, value, vouched = int(position["rowid"]), position["value"], position["watermark"]
+        except (ValueError, TypeError, KeyError):
+            return None
+        if vouched is None or int(watermark) < int(vouched):
+            return None  # the watermark was set back: rows before the position are wanted
+        source_table, columns = self.resolve(table)
+        handle = sa.table(source_table, sa.column("rowid"), sa.column(columns[table.watermark]))
+        with self.engine.connect() as conn:
+            found = conn.execute(sa.select(handle.c[columns[table.watermark]])
+                                 .where(handle.c.rowid == rowid)).first()
+        if found is None or found[0] != value:
+            log.warning("%s.%s: the table was rewritten since the last read (row %s holds "
+                        "another id); reading it whole", self.name, table.name, rowid)
+            return None
+        return rowid
+
+    def _has_rowid_column(self, source_table: str) -> bool:
+        columns = sa.inspect(self.engine).get_columns(source_table)
+        return any(c["name"].lower() in ROWID_NAMES for c in columns)
 
     def query(self, table: TableConfig, watermark: str | None) -> sa.Select:
         """SELECT of the contract's columns past `watermark`; checks the columns exist."""

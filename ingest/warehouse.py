@@ -5,13 +5,18 @@ are staged in Parquet files (in `.<warehouse file>.ingest-stage/` beside it, so 
 bounded whatever the table's size), its keys and rejected rows kept in memory. Then, in one
 transaction: duplicate keys are set aside, rows that repeat what earlier loads handled are
 dropped or quarantined, the rest is merged into raw_<source>.<TABLE> by the table's mode
-(one INSERT from the stage), and the quarantine, watermark and audit rows are written
-before the single commit. A failure rolls all of it back, and a process killed at any point
-leaves no trace (DuckDB recovers committed transactions only): the raw table and its
-watermark stay as they were until a load completes.
+(one INSERT from the stage; a snapshot table only its new and changed rows), and the
+quarantine, watermark and audit rows are written before the single commit. A failure
+rolls all of it back, and a process killed at any point leaves no trace (DuckDB recovers
+committed transactions only): the raw table and its watermark stay as they were until a
+load completes.
 
 Only small sets (duplicated keys, look-back rows, re-sent ids) are compared with the
 warehouse; nightly loads, which have none of the first and few of the others, skip most joins.
+The look-back re-reads its last days every night: those rows, all seen before, are dropped by
+an anti join (a literal list of positions when few), and a load left with nothing new
+writes nothing. Beside the watermark, meta.watermarks keeps where the read of a SQLite log
+ended (read_position, see sql_source.py), written in the same transaction.
 """
 
 from __future__ import annotations
@@ -29,9 +34,13 @@ import polars as pl
 
 from ingest import contract
 from ingest.config import TableConfig
+from ingest.sql_source import ReadPosition
 
 ROW = "_ingest_row"  # position of a row in this load
 PROBE = "_ingest_probe"  # a small Arrow table registered for one query
+DROPPED = "_ingest_dropped"  # positions of the rows set aside, when there are many
+# up to this many positions set aside are written into the query as a literal list
+LITERAL_POSITIONS = 1_000
 # rows per stage file: big enough for fast writes, small enough to bound memory
 CHUNK_ROWS = 1_000_000
 
@@ -49,6 +58,7 @@ CREATE TABLE IF NOT EXISTS meta.quarantine (
 CREATE TABLE IF NOT EXISTS meta.watermarks (
     source VARCHAR, table_name VARCHAR, watermark VARCHAR, updated_at TIMESTAMP,
     PRIMARY KEY (source, table_name));
+ALTER TABLE meta.watermarks ADD COLUMN IF NOT EXISTS read_position VARCHAR;
 """
 
 
@@ -108,10 +118,19 @@ class Warehouse:
             [table.source, table.name]).fetchone()
         return row[0] if row else None
 
+    def position(self, table: TableConfig) -> str | None:
+        """Where the last load's read of a SQLite log ended (sql_source.ReadPosition)."""
+        row = self.con.execute(
+            "SELECT read_position FROM meta.watermarks WHERE source = ? AND table_name = ?",
+            [table.source, table.name]).fetchone()
+        return row[0] if row else None
+
     def load(self, table: TableConfig, batches: Iterable[pl.DataFrame], *, run_id: str,
              watermark_before: str | None, started_at: datetime, clock: float,
-             replace_years: set[int] | None = None, connector: str | None = None) -> LoadResult:
-        """Load one table atomically and return its audit record (also written)."""
+             replace_years: set[int] | None = None, connector: str | None = None,
+             position: ReadPosition | None = None) -> LoadResult:
+        """Load one table atomically and return its audit record (also written). `position`
+        (where the source table ended when the read began) is stored with the watermark."""
         with Stage(table, self.stage_root) as stage:
             rows_read, newest, quarantine = 0, None, []
             for batch in batches:
@@ -127,12 +146,13 @@ class Warehouse:
             quarantine = [pl.concat([pl.DataFrame(schema=contract.REJECTED_SCHEMA), *quarantine])]
             return self._write(table, stage, quarantine, rows_read, newest, run_id=run_id,
                                watermark_before=watermark_before, started_at=started_at,
-                               clock=clock, replace_years=replace_years, connector=connector)
+                               clock=clock, replace_years=replace_years, connector=connector,
+                               position=position)
 
     def _write(self, table: TableConfig, stage: "Stage", quarantine: list[pl.DataFrame],
                rows_read: int, newest, *, run_id: str, watermark_before: str | None,
                started_at: datetime, clock: float, replace_years: set[int] | None,
-               connector: str | None) -> LoadResult:
+               connector: str | None, position: ReadPosition | None) -> LoadResult:
         con = self.con
         con.begin()
         try:
@@ -153,9 +173,14 @@ class Warehouse:
                                    f"{rows_loaded} loaded + {rows_quarantined} quarantined")
 
             watermark_after = _later(watermark_before, newest)
-            if watermark_after != watermark_before:
-                con.execute("INSERT OR REPLACE INTO meta.watermarks VALUES (?, ?, ?, ?)",
-                            [table.source, table.name, watermark_after, datetime.now()])
+            # the position vouches for the watermark it is stored with
+            read_position = position.stored(watermark_after) if position else None
+            if (watermark_after != watermark_before
+                    or read_position != self.position(table)):
+                con.execute("INSERT OR REPLACE INTO meta.watermarks (source, table_name, "
+                            "watermark, updated_at, read_position) VALUES (?, ?, ?, ?, ?)",
+                            [table.source, table.name, watermark_after, datetime.now(),
+                             read_position])
             result = LoadResult(
                 source=table.source, table_name=table.name, mode=table.mode,
                 rows_read=rows_read, rows_loaded=rows_loaded, rows_quarantined=rows_quarantined,
@@ -169,6 +194,7 @@ class Warehouse:
             raise
         finally:
             con.unregister(PROBE)
+            con.unregister(DROPPED)
 
     def write_audit(self, result: LoadResult, run_id: str, started_at: datetime) -> None:
         record = asdict(result)
@@ -315,13 +341,23 @@ class Warehouse:
                loaded_at: datetime, replace_years: set[int] | None) -> int:
         raw = _raw(table)
         kept = stage.relation
-        if not dropped.is_empty():
+        positions = dropped[ROW].unique().sort()
+        if table.mode in ("append", "changing") and len(positions) == stage.rows:
+            # every row read was set aside or seen before (a night's look-back): nothing to do
+            return 0
+        if len(positions) > LITERAL_POSITIONS:
+            # many rows set aside (the look-back re-reads a day of a changing table): an anti
+            # join; as a literal list DuckDB would compare each row with every position
+            self.con.register(DROPPED, positions.to_frame().to_arrow())
+            kept = (f"(SELECT * FROM {stage.relation} s WHERE NOT EXISTS "
+                    f"(SELECT 1 FROM {DROPPED} d WHERE d.{ROW} = s.{ROW}))")
+        elif len(positions):
             # the few rows set aside, as a literal list: a filter DuckDB applies while scanning
-            positions = ", ".join(str(p) for p in dropped[ROW].unique().sort())
-            kept = f"(SELECT * FROM {stage.relation} WHERE {ROW} NOT IN ({positions}))"
+            kept = (f"(SELECT * FROM {stage.relation} WHERE {ROW} NOT IN "
+                    f"({', '.join(str(p) for p in positions)}))")
         if table.mode == "snapshot":
-            self.con.execute(f"DELETE FROM {raw}")
-        elif table.mode == "changing":
+            return self._replace_changed_rows(table, kept, run_id, loaded_at)
+        if table.mode == "changing":
             same_key = " AND ".join(f"s.{q(k)} = r.{q(k)}" for k in table.key)
             self.con.execute(f"DELETE FROM {raw} r WHERE EXISTS "
                              f"(SELECT 1 FROM {kept} s WHERE {same_key})")
@@ -332,6 +368,20 @@ class Warehouse:
         return self.con.execute(
             f"INSERT INTO {raw} ({columns}, _load_id, _loaded_at) "
             f"SELECT {columns}, ?, ?::TIMESTAMP FROM {kept}", [run_id, loaded_at]).fetchone()[0]
+
+    def _replace_changed_rows(self, table: TableConfig, kept: str, run_id: str,
+                              loaded_at: datetime) -> int:
+        """A snapshot table takes exactly the rows read: those no longer read are deleted,
+        new and changed ones inserted; a row read again unchanged stays as it is (with the
+        load that first brought it), so a night without changes writes nothing. Returns the
+        rows the table now holds from this read (keys are unique, so rows are)."""
+        raw, columns = _raw(table), self._columns_sql(table)
+        same = " AND ".join(f"r.{q(c)} IS NOT DISTINCT FROM s.{q(c)}" for c in table.column_names)
+        self.con.execute(f"DELETE FROM {raw} r WHERE NOT EXISTS (SELECT 1 FROM {kept} s WHERE {same})")
+        self.con.execute(
+            f"INSERT INTO {raw} ({columns}, _load_id, _loaded_at) SELECT {columns}, ?, ?::TIMESTAMP "
+            f"FROM {kept} s WHERE NOT EXISTS (SELECT 1 FROM {raw} r WHERE {same})", [run_id, loaded_at])
+        return self.con.execute(f"SELECT count(*) FROM {kept}").fetchone()[0]
 
     def _quarantine(self, table: TableConfig, rejected: pl.DataFrame, run_id: str,
                     quarantined_at: datetime) -> int:
@@ -372,6 +422,11 @@ class Stage:
             self._pending.append(contract.empty_frame(self.table))
             self._flush()
 
+    @property
+    def rows(self) -> int:
+        """Rows staged (once closed)."""
+        return self._rows
+
     def keys(self) -> pl.DataFrame:
         return pl.concat([contract.empty_frame(self.table).select(self.table.key), *self._keys])
 
@@ -383,7 +438,9 @@ class Stage:
     def _flush(self) -> None:
         if not self._pending:
             return
-        chunk = pl.concat(self._pending).with_row_index(ROW, offset=self._rows)
+        # one contiguous copy: the batches it came from (Arrow memory of the scanner, whose
+        # every column keeps its whole batch alive) are released, the keys kept stay small
+        chunk = pl.concat(self._pending, rechunk=True).with_row_index(ROW, offset=self._rows)
         chunk = chunk.with_columns(pl.col(ROW).cast(pl.Int64))
         self._pending.clear()
         # uncompressed: written and read at disk speed; the files live for one load

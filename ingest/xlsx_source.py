@@ -33,14 +33,31 @@ def workbooks(state_path: Path) -> dict[int, Path]:
     return found
 
 
-def read_table(path: Path, year: int, table: TableConfig, layout: WorkbookLayout) -> pl.DataFrame:
+class Workbooks:
+    """The sheets of the workbooks read during one load, each workbook opened once (a load
+    reads a dozen tables from every workbook; opening one costs more than reading a sheet)."""
+
+    def __init__(self) -> None:
+        self._sheets: dict[Path, dict[str, list[tuple]]] = {}
+
+    def sheet(self, path: Path, number: str) -> tuple[str, list[tuple]]:
+        """(sheet name, rows as values) of table `number` in the workbook at `path`."""
+        if path not in self._sheets:
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            try:
+                self._sheets[path] = {name: list(book[name].iter_rows(values_only=True))
+                                      for name in book.sheetnames}
+            finally:
+                book.close()
+        sheets = self._sheets[path]
+        name = _find_sheet(list(sheets), number, path)
+        return name, sheets[name]
+
+
+def read_table(path: Path, year: int, table: TableConfig, layout: WorkbookLayout,
+               workbooks: Workbooks | None = None) -> pl.DataFrame:
     """One table of one workbook: text columns named as the contract, plus collection_year."""
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        sheet_name = _find_sheet(book.sheetnames, table.sheet, path)
-        rows = list(book[sheet_name].iter_rows(values_only=True))
-    finally:
-        book.close()
+    sheet_name, rows = (workbooks or Workbooks()).sheet(path, table.sheet)
     where = f"workbook {path.name}, sheet {sheet_name}"
     columns = [c for c in table.columns if c.name != COLLECTION_YEAR]
     expected = ([layout.item_header] if table.layout == "key_value"

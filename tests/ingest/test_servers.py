@@ -15,6 +15,7 @@ ZHENGAI_REQUIRE_SERVICES=1 (CI), where they fail it.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 
 import duckdb
@@ -22,6 +23,7 @@ import pytest
 import sqlalchemy as sa
 
 import ingest
+from ingest import extensions
 from ingest.testbed import copy_sqlite_tables, scratch_database
 from ingest_testkit import (DATABASE_SOURCES, LAYOUTS, differing_raw_tables, quarantine,
                             raw_tables, sqlite_urls)
@@ -220,3 +222,42 @@ def test_generated_school_from_the_server_is_identical_and_loads_incrementally(
                                  f"WHERE {q('CJ_ID')} = :id"),
                          {"cj": old_grade, "stamp": old_stamp, "id": grade})
         engine.dispose()
+
+
+def test_a_night_on_a_server_sends_its_filter_to_the_server(server_school, school, tmp_path, capfd):
+    """The scanner passes the incremental query to the server as it is: the server selects
+    the new rows (from its index), DuckDB never reads the whole table to filter it."""
+    urls, kind = server_school
+    warehouse = tmp_path / f"{kind}.duckdb"
+    ingest.run_ingest(warehouse, urls, school.state, run_id="r1", sources=["jw"], config=CONFIG)
+    engine = sa.create_engine(urls["jw"])
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO JW_KQ_XSKQB VALUES (:id, 1, 'X0001', 1, '2024-10-08 08:00:00')"),
+                     [{"id": 100 + i} for i in range(7)])
+        conn.execute(sa.text("UPDATE JW_CJ_XSCJB SET CJ = '61', GXSJ = '2025-06-05 10:00:00' "
+                             "WHERE CJ_ID = 'CJ1'"))
+    engine.dispose()
+    debug = {"mariadb": "mysql_debug_show_queries", "postgres": "pg_debug_show_queries"}[kind]
+    scanner = extensions.scanner_connection("mysql" if kind == "mariadb" else "postgres")
+    capfd.readouterr()
+    scanner.execute(f"SET GLOBAL {debug} = true")
+    try:
+        results = {r.table_name: r for r in ingest.run_ingest(
+            warehouse, urls, school.state, run_id="r2", sources=["jw"], config=CONFIG)}
+    finally:
+        scanner.execute(f"SET GLOBAL {debug} = false")
+        scanner.close()
+    captured = capfd.readouterr()
+    sent = (captured.out + captured.err).lower().replace('"', "").replace("`", "")
+
+    assert results["JW_KQ_XSKQB"].connector == SCANNER[kind]
+    assert (results["JW_KQ_XSKQB"].rows_read, results["JW_KQ_XSKQB"].rows_loaded) == (7, 7)
+    assert (results["JW_CJ_XSCJB"].rows_read, results["JW_CJ_XSCJB"].rows_loaded) == (1, 1)
+    sent = " ".join(sent.split())
+    # every read of the log carries the watermark (none reads it whole: `from db.table` alone)
+    assert "from jw_kq_xskqb where jw_kq_xskqb.kq_id > 22" in sent, sent
+    assert not re.search(r"from (\w+\.)?jw_kq_xskqb(?! where jw_kq_xskqb\.kq_id > 22)", sent), sent
+    # the grades: the look-back (3 days) before the watermark, and the rows without a stamp
+    assert ("from jw_cj_xscjb where jw_cj_xscjb.gxsj > '2025-05-29 08:00:00' "
+            "or jw_cj_xscjb.gxsj is null") in sent, sent
+    assert not re.search(r"from (\w+\.)?jw_cj_xscjb(?! where)", sent), sent

@@ -41,6 +41,7 @@ def test_snapshot_holds_core_marts_registry_without_personal_columns(warehouse, 
     assert set(tables) == {
         "core.dim_student", "core.fct_attendance", "marts.mart_quality__status", "marts.mart_student__indicators",
         "marts.mart_student__indicators_wide", "registry.quality_control_points", "main.snapshot_info",
+        "main.snapshot_tables", "main.snapshot_tokens",  # the snapshot's own bookkeeping
     }  # no raw, staging or meta
     assert tables["core.dim_student"] == ["student_number", "student_name"]
     assert report.withheld_columns == ["core.dim_student.national_id"]
@@ -58,6 +59,8 @@ def test_snapshot_holds_core_marts_registry_without_personal_columns(warehouse, 
             "student_number": None, "student_name": "姓名 · name"}
     info = read_snapshot_info(snapshot)
     assert info["run_id"] == "run-1" and info["tables"] == 6 and info["total_rows"] == 6
+    assert info["mode"] == "full" and info["full_copy_reason"] == "no previous snapshot"
+    assert info["warehouse"] == str(warehouse.resolve())
     assert info["withheld_columns"] == ["core.dim_student.national_id"]
     assert not snapshot.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
     assert sorted(p.name for p in snapshot.parent.iterdir()) == ["snapshot.duckdb"]  # nothing left behind
