@@ -45,7 +45,9 @@ def build_snapshot_asset(data_center: dg.AssetsDefinition) -> dg.AssetsDefinitio
             run_id=context.run.run_id,
             docs=docs_from_dbt_manifest(dbt_project.manifest_path),
         )
-        context.log.info(f"分析快照已发布：{report.path}，{len(report.tables)} 张表，{report.rows:,} 行，{report.seconds:.1f} 秒")
+        mode = "增量更新" if report.mode == "delta" else f"全量复制（{report.reason or '首次发布'}）"
+        context.log.info(f"分析快照已发布：{report.path}，{mode}，{len(report.tables)} 张表，{report.rows:,} 行，"
+                         f"{report.seconds:.1f} 秒")
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(report.path)),
@@ -53,6 +55,10 @@ def build_snapshot_asset(data_center: dg.AssetsDefinition) -> dg.AssetsDefinitio
                 "rows": report.rows,
                 "withheld_columns": ", ".join(report.withheld_columns) or "无",
                 "seconds": round(report.seconds, 2),
+                "mode": report.mode,
+                "full_copy_reason": report.reason or "",
+                "big_fact_deltas": ", ".join(f"{name} −{d:,} +{i:,}" for name, (d, i) in report.deltas.items()) or "无",
+                "tables_kept": len(report.kept),
             }
         )
 
