@@ -68,7 +68,7 @@ def run_sync(settings: Settings, instance: dg.DagsterInstance | None = None,
         if event.is_step_failure:
             summary.errors.append(f"{event.step_key}: {event.event_specific_data.error.message.strip()}")
     materialized = [event.asset_key.path for event in nightly.get_asset_materialization_events()]
-    summary.models_built = sum(1 for path in materialized if path[0] in {"staging", "core", "marts", "registry"})
+    summary.models_built = sum(1 for path in materialized if path[0] in {"staging", "intermediate", "core", "marts", "registry"})
     if SNAPSHOT_KEY.path in materialized:
         summary.snapshot = str(settings.snapshot)
     sources: dict[str, list[int]] = {}
