@@ -257,7 +257,7 @@ def publish_snapshot(
     published_at = datetime.now(SCHOOL_TZ).replace(tzinfo=None)
     report = SnapshotReport(path=snapshot, published_at=published_at)
     try:
-        reason = "a full copy was asked for" if full else _reuse_refusal(snapshot, warehouse)
+        reason = "要求全量复制" if full else _reuse_refusal(snapshot, warehouse)
         if reason is None:
             try:
                 _build(warehouse, building, spill, report, docs or {}, big_facts, run_id,
@@ -291,9 +291,9 @@ def _remove(building: Path) -> None:
 def _reuse_refusal(snapshot: Path, warehouse: Path) -> str | None:
     """Why the previous snapshot cannot be the start of this one (None: it can)."""
     if not snapshot.exists():
-        return "no previous snapshot"
+        return "尚无上一版快照"
     if snapshot.with_name(snapshot.name + ".wal").exists():
-        return "the previous snapshot has a write-ahead log (it was opened for writing)"
+        return "上一版快照带有预写日志（曾被以写方式打开）"
     try:
         with duckdb.connect(str(snapshot), read_only=True) as con:
             result = con.execute(f"select * from main.{INFO_TABLE}")
@@ -305,11 +305,11 @@ def _reuse_refusal(snapshot: Path, warehouse: Path) -> str | None:
                 "select total_blocks, free_blocks, block_size from pragma_database_size() "
                 "where database_name = current_database()").fetchone()
     except duckdb.Error as exc:
-        return f"the previous snapshot is of an older format or unreadable ({type(exc).__name__})"
+        return f"上一版快照格式较旧或无法读取（{type(exc).__name__}）"
     if info.get("warehouse") != str(warehouse):
-        return f"the previous snapshot came from another warehouse ({info.get('warehouse')})"
+        return f"上一版快照来自另一个数据仓库（{info.get('warehouse')}）"
     if total and free / total > MAX_FREE_SHARE and free * block_size > MIN_FREE_BYTES:
-        return f"the previous snapshot is {free / total:.0%} free space (compacted by a full copy)"
+        return f"上一版快照有 {free / total:.0%} 空闲空间（全量复制可压缩）"
     return None
 
 
@@ -521,21 +521,20 @@ def _plan_delta(con: duckdb.DuckDBPyConnection, source: str, relation: _Relation
     delta cannot or should not bring the previous snapshot's copy up to date."""
     name = relation.name
     if CLASSIFIED_AT not in dict(relation.columns):
-        raise DeltaNotApplicable(f"{name} has no {CLASSIFIED_AT} column")
+        raise DeltaNotApplicable(f"{name} 没有 {CLASSIFIED_AT} 列")
     if before is None or before.kind != "big_fact" or before.classified_through is None:
-        raise DeltaNotApplicable(f"the previous snapshot has no high-water mark for {name}")
+        raise DeltaNotApplicable(f"上一版快照没有 {name} 的高水位")
     if before.signature != relation.signature:
-        raise DeltaNotApplicable(f"the columns of {name} changed")
+        raise DeltaNotApplicable(f"{name} 的列已改变")
     mark = before.classified_through
     if newest is None or newest < mark:
-        raise DeltaNotApplicable(f"{name} in the warehouse is older than the previous snapshot "
-                                 f"(restored or rebuilt)")
+        raise DeltaNotApplicable(f"数据仓库中的 {name} 比上一版快照旧（已恢复或重建）")
     changed = max(con.execute(
         f"select count(*) from {qualified(source, table)} where {quote(CLASSIFIED_AT)} > {_timestamp(mark)}"
     ).fetchone()[0] for table in _stamp_sources(fact) if _has_stamp(con, source, table))
     if changed > DELTA_MAX_SHARE * max(before.rows, 1):
-        raise DeltaNotApplicable(f"{changed:,} rows of {name} were restamped since the previous "
-                                 f"snapshot (a full rebuild): a full copy is cheaper")
+        raise DeltaNotApplicable(f"自上一版快照以来 {name} 有 {changed:,} 行重新分类（全量重建），"
+                                 f"全量复制更省")
     return mark
 
 
@@ -560,8 +559,8 @@ def _verify_delta(con: duckdb.DuckDBPyConnection, source: str, relation: _Relati
     expected = con.execute(check.format(qualified(source, relation.name))).fetchone()
     if published != expected:
         raise DeltaNotApplicable(
-            f"after the delta {relation.name} holds {published[0]:,} rows, the warehouse "
-            f"{expected[0]:,} (or other versions of them): rows changed without a new {CLASSIFIED_AT}")
+            f"增量之后快照中 {relation.name} 有 {published[0]:,} 行，数据仓库有 {expected[0]:,} 行"
+            f"（或版本不同）：有行改变而 {CLASSIFIED_AT} 未更新")
 
 
 def _timestamp(value: datetime) -> str:

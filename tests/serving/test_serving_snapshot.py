@@ -59,7 +59,7 @@ def test_snapshot_holds_core_marts_registry_without_personal_columns(warehouse, 
             "student_number": None, "student_name": "姓名 · name"}
     info = read_snapshot_info(snapshot)
     assert info["run_id"] == "run-1" and info["tables"] == 6 and info["total_rows"] == 6
-    assert info["mode"] == "full" and info["full_copy_reason"] == "no previous snapshot"
+    assert info["mode"] == "full" and info["full_copy_reason"] == "尚无上一版快照"
     assert info["warehouse"] == str(warehouse.resolve())
     assert info["withheld_columns"] == ["core.dim_student.national_id"]
     assert not snapshot.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)

@@ -35,7 +35,7 @@ def full_copy(warehouse: Path, tmp_path: Path) -> Path:
     reference = tmp_path / "reference" / "snapshot.duckdb"
     shutil.rmtree(reference.parent, ignore_errors=True)
     report = publish_snapshot(warehouse, reference, run_id="reference", full=True)
-    assert report.mode == "full" and report.reason == "a full copy was asked for"
+    assert report.mode == "full" and report.reason == "要求全量复制"
     return reference
 
 
@@ -50,7 +50,7 @@ def nothing_left_behind(snapshot: Path) -> bool:
 
 def test_a_night_writes_only_what_changed_and_equals_a_full_copy(warehouse, snapshot, tmp_path):
     first = publish_snapshot(warehouse, snapshot, run_id="night-0")
-    assert first.mode == "full" and first.reason == "no previous snapshot"
+    assert first.mode == "full" and first.reason == "尚无上一版快照"
     assert first.classified_through == {"core.fct_attendance": snapshot_module.datetime(2025, 7, 1, 2),
                                         "core.fct_dorm_check": snapshot_module.datetime(2025, 7, 1, 2)}
     night = Night(warehouse, T1)
@@ -118,36 +118,36 @@ def test_a_full_copy_when_the_previous_snapshot_cannot_be_brought_up_to_date(
     full = False
     if case == "full_refresh":
         Night(warehouse, T1).full_refresh()
-        expected = "restamped since the previous snapshot"
+        expected = "重新分类"
     elif case == "rebuilt_warehouse":  # deleted and built again: every stamp new
         warehouse.unlink()
         build_classified_warehouse(warehouse, check_ins=2000, stamp=T1)
-        expected = "restamped since the previous snapshot"
+        expected = "重新分类"
     elif case == "restored_warehouse":  # an older backup put back
         warehouse.unlink()
         build_classified_warehouse(warehouse, stamp="2025-06-01 02:00:00")
-        expected = "older than the previous snapshot"
+        expected = "比上一版快照旧"
     elif case == "another_warehouse":
         other = build_classified_warehouse(tmp_path / "other" / "warehouse.duckdb")
         warehouse = other
-        expected = "came from another warehouse"
+        expected = "来自另一个数据仓库"
     elif case == "older_snapshot":  # published before this version: no bookkeeping
         snapshot.chmod(0o644)
         with duckdb.connect(str(snapshot)) as con:
             con.execute("drop table main.snapshot_tables")
-        expected = "older format"
+        expected = "格式较旧"
     elif case == "unstamped_change":  # a row rewritten without a new _classified_at
         with duckdb.connect(str(warehouse)) as con:
             con.execute("update intermediate.int_jw__check_ins_classified set exclusion_reason = 'x' "
                         "where check_in_id = 42")
-        expected = "rows changed without a new _classified_at"
+        expected = "有行改变而 _classified_at 未更新"
     elif case == "free_space":
         monkeypatch.setattr(snapshot_module, "MAX_FREE_SHARE", -1.0)
         monkeypatch.setattr(snapshot_module, "MIN_FREE_BYTES", -1)
-        expected = "free space"
+        expected = "空闲空间"
     else:
         full = True
-        expected = "a full copy was asked for"
+        expected = "要求全量复制"
 
     report = publish_snapshot(warehouse, snapshot, run_id="after", full=full)
 
@@ -178,7 +178,7 @@ def test_facts_without_stamps_are_copied_whole_every_time(tmp_path, snapshot):
     warehouse = build_small_warehouse(tmp_path / "warehouse.duckdb")  # no _classified_at
     publish_snapshot(warehouse, snapshot)
     report = publish_snapshot(warehouse, snapshot)
-    assert report.mode == "full" and "has no _classified_at column" in report.reason
+    assert report.mode == "full" and "没有 _classified_at 列" in report.reason
 
 
 def test_personal_data_in_a_new_row_refuses_the_delta(warehouse, snapshot):
