@@ -37,3 +37,38 @@
         where {{ key }} is null or _copy_rank = 1
     )
 {%- endmacro %}
+
+{#- Two CTEs over the CTE `arrived` (copies of records with `columns`, `_loaded_at`):
+    `repeated_keys` (keys sent more than once, with their number of copies) and
+    `latest_arrived` (one row per key, the latest load, with copies_removed; rows without
+    a key kept as they are). Only keys that repeat are ranked: almost every key arrives
+    once, and a window over 32 million rows costs more than a count. -#}
+{% macro latest_copy_per_key(arrived, key, columns) -%}
+repeated_keys as (
+    select {{ key }}, count(*) as copies
+    from {{ arrived }}
+    where {{ key }} is not null
+    group by {{ key }}
+    having count(*) > 1
+),
+
+latest_arrived as (
+    select {{ columns | join(', ') }}, 0 as copies_removed
+    from {{ arrived }}
+    where {{ key }} is null
+        or not exists (select 1 from repeated_keys where repeated_keys.{{ key }} = {{ arrived }}.{{ key }})
+
+    union all
+
+    select {{ columns | join(', ') }}, copies - 1
+    from (
+        select
+            {{ arrived }}.*,
+            repeated_keys.copies,
+            row_number() over (partition by {{ arrived }}.{{ key }} order by {{ arrived }}._loaded_at desc nulls last) as copy_rank
+        from {{ arrived }}
+        inner join repeated_keys on repeated_keys.{{ key }} = {{ arrived }}.{{ key }}
+    ) as ranked
+    where copy_rank = 1
+)
+{%- endmacro %}

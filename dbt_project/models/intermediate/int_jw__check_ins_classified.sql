@@ -52,34 +52,7 @@ arrived as not materialized (
     {%- endif %}
 ),
 
-repeated_keys as (
-    -- Only keys sent more than once need ranking; almost every key arrives once.
-    select check_in_id, count(*) as copies
-    from arrived
-    where check_in_id is not null
-    group by check_in_id
-    having count(*) > 1
-),
-
-latest_arrived as (
-    select {{ base_columns | join(', ') }}, 0 as copies_removed
-    from arrived
-    where check_in_id is null
-        or not exists (select 1 from repeated_keys where repeated_keys.check_in_id = arrived.check_in_id)
-
-    union all
-
-    select {{ base_columns | join(', ') }}, copies - 1
-    from (
-        select
-            arrived.*,
-            repeated_keys.copies,
-            row_number() over (partition by arrived.check_in_id order by arrived._loaded_at desc nulls last) as copy_rank
-        from arrived
-        inner join repeated_keys on repeated_keys.check_in_id = arrived.check_in_id
-    ) as ranked
-    where copy_rank = 1
-),
+{{ latest_copy_per_key('arrived', 'check_in_id', base_columns) }},
 
 {%- if is_incremental() %}
 

@@ -40,33 +40,7 @@ arrived as not materialized (
     {%- endif %}
 ),
 
-repeated_keys as (
-    select dorm_check_id, count(*) as copies
-    from arrived
-    where dorm_check_id is not null
-    group by dorm_check_id
-    having count(*) > 1
-),
-
-latest_arrived as (
-    select {{ base_columns | join(', ') }}, 0 as copies_removed
-    from arrived
-    where dorm_check_id is null
-        or not exists (select 1 from repeated_keys where repeated_keys.dorm_check_id = arrived.dorm_check_id)
-
-    union all
-
-    select {{ base_columns | join(', ') }}, copies - 1
-    from (
-        select
-            arrived.*,
-            repeated_keys.copies,
-            row_number() over (partition by arrived.dorm_check_id order by arrived._loaded_at desc nulls last) as copy_rank
-        from arrived
-        inner join repeated_keys on repeated_keys.dorm_check_id = arrived.dorm_check_id
-    ) as ranked
-    where copy_rank = 1
-),
+{{ latest_copy_per_key('arrived', 'dorm_check_id', base_columns) }},
 
 {%- if is_incremental() %}
 
