@@ -6,7 +6,7 @@ RUN := $(UV) run --frozen
 export UV_PYTHON_DOWNLOADS := never
 export DAGSTER_HOME ?= $(CURDIR)/data/demo/dagster_home
 
-.PHONY: install demo sync test bench ui clean
+.PHONY: install demo sync test test-fast bench ui clean
 
 install: .venv/.synced $(DAGSTER_HOME)/dagster.yaml
 
@@ -30,13 +30,18 @@ demo: install
 sync: install
 	$(RUN) zhengai sync
 
+# The full suite, as CI runs it (.ci/run).
 test: install
 	$(RUN) pytest -q
+
+# The inner loop: everything but the slow, server and benchmark tests (under two minutes).
+test-fast: install
+	$(RUN) pytest -q -m "not slow and not services and not bench"
 
 # The end-to-end benchmark at 20 000 students × 3 years plus the growth curve, written to
 # data/bench/bench.json and BENCHMARKS.md. Takes a while (it generates four schools); not part of `make test`.
 bench: install
-	$(RUN) zhengai bench --students 20000 --years 3 --growth 5000,10000,20000,40000
+	$(RUN) python -m bench --students 20000 --years 3 --growth 5000,10000,20000,40000
 
 # Dagster UI on http://127.0.0.1:3000 with the schedule and sensors (daemon included).
 ui: install

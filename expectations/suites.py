@@ -1,8 +1,9 @@
-"""Great Expectations checks built from the control-point registry, one per row.
+"""Great Expectations built from the control-point registry, one per control point.
 
-GE 1.x treats DuckDB as an unknown SQL dialect, so the mart rows are read from DuckDB into
-pandas and validated as an in-memory batch. One ephemeral context serves a whole run; each
-control point is validated on the rows of its indicator that have enough data to be judged.
+The data center judges every value (`marts.mart_quality__status.status`, the one place the
+threshold rule lives); each expectation asks that no row of its control point is 预警. GE
+1.x treats DuckDB as an unknown SQL dialect, so the rows are read into pandas and validated
+as an in-memory batch.
 """
 
 from __future__ import annotations
@@ -25,12 +26,13 @@ if TYPE_CHECKING:
 
 STATUS_TABLE = "marts.mart_quality__status"
 WARNING_STATUS = "预警"
+NOT_ENOUGH_DATA_STATUS = "数据不足"
 KEY_COLUMNS = ["indicator_code", "entity_id", "period"]
 # What a failing row is reported with; these ride along as GE's unexpected index columns.
 ENTITY_COLUMNS = ["entity_id", "entity_name", "unit_id", "unit_name", "period"]
 RESULT_FORMAT = {
     "result_format": "COMPLETE",
-    "unexpected_index_column_names": ENTITY_COLUMNS,
+    "unexpected_index_column_names": [*ENTITY_COLUMNS, "value", "warning_value"],
     "return_unexpected_index_query": False,
 }
 
@@ -40,8 +42,8 @@ class CheckOutcome:
     code: str
     layer: str
     passed: bool
-    evaluated: int  # rows judged against the warning value
-    insufficient: int  # rows with 数据不足: too small a denominator or no value
+    evaluated: int  # rows the data center could judge
+    insufficient: int  # rows judged 数据不足
     failing: list[dict[str, Any]]  # entity_id, entity_name, unit_id, unit_name, period, value, warning_value
     success_percent: float | None  # None when nothing could be judged
     name_zh: str = ""
@@ -57,23 +59,14 @@ class CheckOutcome:
         return not self.has_data
 
 
-def build_expectation(point: ControlPoint) -> gx.expectations.ExpectColumnValuesToBeBetween:
-    """The warning value as a GE bound. Bounds are inclusive: a value equal to the warning
-    value passes, matching the strictly-beyond rule of the registry."""
+def build_expectation(point: ControlPoint) -> gx.expectations.ExpectColumnValuesToNotBeInSet:
     import great_expectations as gx
 
-    bound = {"min_value": point.warning_value} if point.direction == "higher" else {"max_value": point.warning_value}
-    comparison = "≥" if point.direction == "higher" else "≤"
-    return gx.expectations.ExpectColumnValuesToBeBetween(
-        column="value",
-        **bound,
-        description=f"{point.name_zh}（{point.code}）{comparison} 预警值 {point.warning_value:g}",
-        meta={
-            "control_point": point.code,
-            "direction": point.direction,
-            "warning_value": point.warning_value,
-            "owner_department_code": point.owner_department_code,
-        },
+    return gx.expectations.ExpectColumnValuesToNotBeInSet(
+        column="status",
+        value_set=[WARNING_STATUS],
+        description=f"{point.name_zh}（{point.code}）：无实体越过预警值",
+        meta={"control_point": point.code, "owner_department_code": point.owner_department_code},
     )
 
 
@@ -104,7 +97,8 @@ def _batch_definition():
     return asset.add_batch_definition_whole_dataframe("indicator_rows")
 
 
-def _read_status_rows(warehouse: Path, codes: list[str]) -> pd.DataFrame:
+def read_status_rows(warehouse: Path, codes: list[str]) -> pd.DataFrame:
+    """The judged rows of the given control points, one per (indicator_code, entity_id, period)."""
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         exists = connection.execute(
             "select count(*) from information_schema.tables where table_schema = 'marts' and table_name = 'mart_quality__status'"
@@ -114,7 +108,7 @@ def _read_status_rows(warehouse: Path, codes: list[str]) -> pd.DataFrame:
         frame = connection.execute(
             f"""
             select indicator_code, entity_id, entity_name, unit_id, unit_name, period,
-                   cast(value as double) as value, cast(denominator as double) as denominator
+                   cast(value as double) as value, cast(warning_value as double) as warning_value, status
             from {STATUS_TABLE}
             where indicator_code in (select unnest(?::varchar[]))
             """,
@@ -130,15 +124,8 @@ def _read_status_rows(warehouse: Path, codes: list[str]) -> pd.DataFrame:
     return frame
 
 
-def _has_enough_data(rows: pd.DataFrame, point: ControlPoint) -> pd.Series:
-    enough = rows["value"].notna()
-    if point.min_denominator is not None:
-        enough &= rows["denominator"].notna() & (rows["denominator"] >= point.min_denominator)
-    return enough
-
-
 def _plain(value: Any) -> Any:
-    """GE hands back numpy scalars and NaN; the ledger and e-mails want plain Python."""
+    """pandas and GE hand back numpy scalars and NaN; the ledger and e-mails want plain Python."""
     if value is None:
         return None
     if hasattr(value, "item"):
@@ -148,13 +135,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _validate_point(batch_definition, point: ControlPoint, rows: pd.DataFrame) -> CheckOutcome:
-    outcome = CheckOutcome(
+def _outcome(point: ControlPoint, rows: pd.DataFrame) -> CheckOutcome:
+    judged = rows[rows["status"] != NOT_ENOUGH_DATA_STATUS].reset_index(drop=True)
+    return CheckOutcome(
         code=point.code,
         layer=point.layer,
         passed=True,
-        evaluated=0,
-        insufficient=0,
+        evaluated=len(judged),
+        insufficient=len(rows) - len(judged),
         failing=[],
         success_percent=None,
         name_zh=point.name_zh,
@@ -162,71 +150,61 @@ def _validate_point(batch_definition, point: ControlPoint, rows: pd.DataFrame) -
         warning_value=point.warning_value,
         owner_department_code=point.owner_department_code,
         has_data=not rows.empty,
+        evaluated_values=dict(zip(zip(judged["entity_id"], judged["period"]), judged["value"].astype(float))),
     )
-    if rows.empty:
-        return outcome
-    enough = _has_enough_data(rows, point)
-    judged = rows[enough].reset_index(drop=True)
-    outcome.insufficient = int((~enough).sum())
-    outcome.evaluated = len(judged)
-    outcome.evaluated_values = dict(
-        zip(zip(judged["entity_id"], judged["period"]), judged["value"].astype(float))
-    )
-    if judged.empty:
-        return outcome
-    batch = batch_definition.get_batch(batch_parameters={"dataframe": judged})
-    result = batch.validate(build_expectation(point), result_format=RESULT_FORMAT)
-    if result.exception_info and result.exception_info.get("raised_exception"):
-        raise RuntimeError(f"质控点 {point.code} 校验出错: {result.exception_info.get('exception_message')}")
-    outcome.passed = bool(result.success)
-    unexpected_percent = result.result.get("unexpected_percent") or 0.0
-    outcome.success_percent = 100.0 - float(unexpected_percent)
-    outcome.failing = [
-        {
-            **{column: _plain(item.get(column)) for column in ENTITY_COLUMNS},
-            "value": _plain(item.get("value")),
-            "warning_value": point.warning_value,
-        }
-        for item in result.result.get("unexpected_index_list") or []
-    ]
-    return outcome
+
+
+def _failing_row(item: dict[str, Any]) -> dict[str, Any]:
+    return {column: _plain(item.get(column)) for column in [*ENTITY_COLUMNS, "value", "warning_value"]}
+
+
+def judge_from_status(warehouse: Path, codes: list[str] | None = None) -> list[CheckOutcome]:
+    """What the data center judged for every (or the chosen) control point: the ledger's input."""
+    points, rows_by_code = _status_by_point(warehouse, codes)
+    outcomes = []
+    for point in points:
+        rows = rows_by_code.get(point.code)
+        outcome = _outcome(point, rows if rows is not None else _EMPTY)
+        if rows is not None:
+            failing = rows[rows["status"] == WARNING_STATUS]
+            outcome.failing = [_failing_row(item) for item in failing.to_dict("records")]
+            outcome.passed = not outcome.failing
+            if outcome.evaluated:
+                outcome.success_percent = 100.0 * (outcome.evaluated - len(outcome.failing)) / outcome.evaluated
+        outcomes.append(outcome)
+    return outcomes
 
 
 def validate_control_points(warehouse: Path, codes: list[str] | None = None) -> list[CheckOutcome]:
-    """Judge every (or the chosen) control point of the registry in the warehouse."""
+    """Validate the expectation of every (or the chosen) control point with Great Expectations."""
+    points, rows_by_code = _status_by_point(warehouse, codes)
+    batch_definition = _batch_definition()
+    outcomes = []
+    for point in points:
+        rows = rows_by_code.get(point.code)
+        outcome = _outcome(point, rows if rows is not None else _EMPTY)
+        judged = rows[rows["status"] != NOT_ENOUGH_DATA_STATUS].reset_index(drop=True) if rows is not None else _EMPTY
+        if not judged.empty:
+            batch = batch_definition.get_batch(batch_parameters={"dataframe": judged})
+            result = batch.validate(build_expectation(point), result_format=RESULT_FORMAT)
+            if result.exception_info and result.exception_info.get("raised_exception"):
+                raise RuntimeError(f"质控点 {point.code} 校验出错: {result.exception_info.get('exception_message')}")
+            outcome.passed = bool(result.success)
+            outcome.success_percent = 100.0 - float(result.result.get("unexpected_percent") or 0.0)
+            outcome.failing = [_failing_row(item) for item in result.result.get("unexpected_index_list") or []]
+        outcomes.append(outcome)
+    return outcomes
+
+
+_EMPTY = pd.DataFrame(columns=["indicator_code", *ENTITY_COLUMNS, "value", "warning_value", "status"])
+
+
+def _status_by_point(warehouse: Path, codes: list[str] | None) -> tuple[list[ControlPoint], dict[str, pd.DataFrame]]:
     points = load_registry(warehouse)
     if codes is not None:
         unknown = sorted(set(codes) - {point.code for point in points})
         if unknown:
             raise KeyError(f"注册表中没有这些质控点: {unknown}")
         points = [point for point in points if point.code in set(codes)]
-    rows = _read_status_rows(warehouse, [point.code for point in points])
-    rows_by_code = {code: group for code, group in rows.groupby("indicator_code", sort=False)}
-    batch_definition = _batch_definition()
-    empty = rows.iloc[0:0]
-    return [_validate_point(batch_definition, point, rows_by_code.get(point.code, empty)) for point in points]
-
-
-def status_mismatches(warehouse: Path, outcomes: list[CheckOutcome]) -> list[dict[str, Any]]:
-    """Rows where the expectations and the dbt status disagree about 预警 (should be none)."""
-    failing = {(outcome.code, item["entity_id"], item["period"]) for outcome in outcomes for item in outcome.failing}
-    codes = [outcome.code for outcome in outcomes]
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        flagged = connection.execute(
-            f"""
-            select indicator_code, coalesce(entity_id, ''), coalesce(period, '')
-            from {STATUS_TABLE}
-            where status = ? and indicator_code in (select unnest(?::varchar[]))
-            """,
-            [WARNING_STATUS, codes],
-        ).fetchall()
-    warned = set(flagged)
-    mismatches = [
-        {"indicator_code": code, "entity_id": entity, "period": period, "problem": "dbt 状态为预警，期望未失败"}
-        for code, entity, period in sorted(warned - failing)
-    ]
-    mismatches += [
-        {"indicator_code": code, "entity_id": entity, "period": period, "problem": "期望失败，dbt 状态不是预警"}
-        for code, entity, period in sorted(failing - warned)
-    ]
-    return mismatches
+    rows = read_status_rows(warehouse, [point.code for point in points])
+    return points, {code: group for code, group in rows.groupby("indicator_code", sort=False)}

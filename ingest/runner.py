@@ -14,11 +14,11 @@ from tqdm import tqdm
 
 from ingest.contract import ContractError
 from ingest.config import SourceConfig, SourceSpec, TableConfig, load_config
-from ingest.csv_source import CsvSource, is_csv_url
-from ingest.scan_source import ScanSource, SourceTypeMismatch, scanner_for
-from ingest.sql_source import ReadPosition, SqlSource
-from ingest.warehouse import LoadResult, Warehouse
-from ingest import xlsx_source
+from ingest.connectors.csv_export import CsvSource, is_csv_url
+from ingest.connectors.database_scan import ScanSource, SourceTypeMismatch, scanner_for
+from ingest.connectors.database import ReadPosition, SqlSource
+from ingest.loader import LoadResult, Warehouse
+from ingest.connectors import workbook as xlsx_source
 
 log = logging.getLogger(__name__)
 

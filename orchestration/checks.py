@@ -1,38 +1,27 @@
-"""Threshold checks: one Dagster asset check per control point, built from the registry.
+"""Control-point checks: one Dagster asset check per registry row, on its layer's mart.
 
-Each layer's checks run together after its mart is built, validate the Great
-Expectations built from the registry rows, and record what failed in the warnings
-ledger. The warning sensor reads these check results; dispatch reads the ledger.
+They only judge (Great Expectations over `marts.mart_quality__status`); the warnings ledger
+is updated by its own asset, so running checks from the UI changes nothing.
 """
 
 import json
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from expectations import load_registry_csv, update_ledger, validate_control_points
+from expectations.registry import ControlPoint, load_registry_csv
+from expectations.suites import validate_control_points
+from orchestration.assets.data_center import STATUS_MART
+from orchestration.dbt_project import data_center_project
 from orchestration.resources import ZhengaiPaths
-from orchestration.settings import REGISTRY_DIR
+from zhengai.settings import REGISTRY_DIR
 
-SCHOOL_TZ = ZoneInfo("Asia/Shanghai")
-STATUS_MART = dg.AssetKey(["marts", "mart_quality__status"])
-# Check metadata key that marks a check as a control point (the sensor looks for it).
+# Check metadata key that marks a check as a control point (sensors and the summary look for it).
 CONTROL_POINT_KEY = "control_point"
 SAMPLE_ROWS = 20
 
 
 def layer_mart_key(layer: str) -> dg.AssetKey:
     return dg.AssetKey(["marts", f"mart_{layer}__indicators"])
-
-
-def built_models() -> set[str]:
-    # Imported here: loading the dbt project parses it, and the sensors and the CLI import
-    # this module without needing dbt.
-    from orchestration.assets.dbt import dbt_project
-
-    manifest = json.loads(dbt_project.manifest_path.read_text())
-    return {node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "model"}
 
 
 def check_name(code: str) -> str:
@@ -51,27 +40,22 @@ def _failing_table(failing: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def build_layer_checks(layer: str, points: list) -> dg.AssetChecksDefinition:
-    by_name = {check_name(p.code): p for p in points}
-
+def build_layer_checks(layer: str, points: list[ControlPoint]) -> dg.AssetChecksDefinition:
     @dg.multi_asset_check(
         name=f"{layer}_control_points",
         specs=[
             dg.AssetCheckSpec(
-                name,
+                check_name(point.code),
                 asset=layer_mart_key(layer),
                 additional_deps=[STATUS_MART],
-                description=f"质控点 {p.code} {p.name_zh}：无实体越过预警值",
+                description=f"质控点 {point.code} {point.name_zh}：无实体越过预警值",
                 blocking=False,
             )
-            for name, p in by_name.items()
+            for point in points
         ],
     )
-    def layer_checks(context: dg.AssetCheckExecutionContext, paths: ZhengaiPaths):
-        outcomes = validate_control_points(paths.warehouse_path, codes=[p.code for p in points])
-        changes = update_ledger(paths.ledger, outcomes, now=datetime.now(SCHOOL_TZ).replace(tzinfo=None))
-        context.log.info(f"{layer}: ledger {changes}")
-        for outcome in outcomes:
+    def layer_checks(paths: ZhengaiPaths):
+        for outcome in validate_control_points(paths.warehouse_path, codes=[point.code for point in points]):
             yield dg.AssetCheckResult(
                 asset_key=layer_mart_key(layer),
                 check_name=check_name(outcome.code),
@@ -91,7 +75,9 @@ def build_layer_checks(layer: str, points: list) -> dg.AssetChecksDefinition:
 
 def threshold_checks() -> list[dg.AssetChecksDefinition]:
     """Checks for every control point whose layer mart exists in the dbt project."""
-    models = built_models()
+    manifest = data_center_project().manifest_path
+    models = {node["name"] for node in json.loads(manifest.read_text())["nodes"].values()
+              if node["resource_type"] == "model"}
     points = load_registry_csv(REGISTRY_DIR / "quality_control_points.csv")
     layers = sorted({p.layer for p in points if f"mart_{p.layer}__indicators" in models})
     return [build_layer_checks(layer, [p for p in points if p.layer == layer]) for layer in layers]

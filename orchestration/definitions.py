@@ -1,49 +1,37 @@
-"""Dagster definitions: `dagster dev -m orchestration.definitions` (or `make ui`)."""
+"""Dagster definitions (`dagster dev -m orchestration.definitions`, or `make ui`).
+
+Nothing is built when this module is imported: Dagster calls `defs()` when it loads the
+code location, and the CLI and tests call `build_definitions()`.
+"""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.assets.dbt import data_center, dbt_resource
+from orchestration.assets.analyst_snapshot import build_snapshot_asset
+from orchestration.assets.data_center import build_data_center_assets
 from orchestration.assets.ingest import source_assets
-from orchestration.assets.serving import AnalystSnapshot, build_snapshot_asset
+from orchestration.assets.warnings_ledger import warnings_ledger
 from orchestration.checks import threshold_checks
-from orchestration.resources import ZhengaiPaths
-from orchestration.settings import Settings
-from orchestration.warnings import build_warning_sensors, dispatch_warnings
-
-nightly_sync = dg.define_asset_job(
-    "nightly_sync",
-    selection=dg.AssetSelection.all(),
-    description="夜间同步：四个源系统 → raw → dbt 数据中心与指标集市 → 质控点检查 → 分析快照。",
-    # One process writes the DuckDB file, one step at a time.
-    executor_def=dg.in_process_executor,
-)
-
-nightly_schedule = dg.ScheduleDefinition(
-    name="nightly_sync_0200",
-    job=nightly_sync,
-    cron_schedule="0 2 * * *",
-    execution_timezone="Asia/Shanghai",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="每天北京时间 02:00 运行夜间同步。",
-)
+from orchestration.jobs import dispatch_warnings, nightly_sync
+from orchestration.resources import build_resources
+from orchestration.schedules import nightly_schedule
+from orchestration.sensors import build_sensors
+from zhengai.settings import Settings
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
-    settings = settings or Settings.from_env()
+    data_center = build_data_center_assets()
     return dg.Definitions(
-        assets=[*source_assets(), data_center, build_snapshot_asset(data_center)],
+        assets=[*source_assets(), data_center, warnings_ledger, build_snapshot_asset(data_center)],
         asset_checks=threshold_checks(),
         jobs=[nightly_sync, dispatch_warnings],
         schedules=[nightly_schedule],
-        sensors=build_warning_sensors(nightly_sync),
-        resources={
-            "paths": ZhengaiPaths.from_settings(settings),
-            "dbt": dbt_resource(),
-            "snapshot": AnalystSnapshot.from_settings(settings),
-        },
+        sensors=build_sensors(nightly_sync),
+        resources=build_resources(settings or Settings.from_env()),
     )
 
 
-defs = build_definitions()
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions()

@@ -1,12 +1,14 @@
-"""The one Dagster resource: where the sources, warehouse, ledger and outbox are."""
+"""Dagster resources: where the sources and outputs are, the analysts' snapshot, dbt."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import dagster as dg
+from dagster_dbt import DbtCliResource
 
-from orchestration.settings import Settings
+from orchestration.dbt_project import data_center_project, dbt_executable
+from zhengai.settings import Settings
 
 
 class ZhengaiPaths(dg.ConfigurableResource):
@@ -39,3 +41,29 @@ class ZhengaiPaths(dg.ConfigurableResource):
     @property
     def warehouse_path(self) -> Path:
         return Path(self.warehouse)
+
+
+class AnalystSnapshot(dg.ConfigurableResource):
+    """Where the read-only snapshot for analysts is published (ZHENGAI_SNAPSHOT)."""
+
+    path: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "AnalystSnapshot":
+        return cls(path=str(settings.snapshot))
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(
+        project_dir=data_center_project(),
+        global_config_flags=["--no-use-colors"],
+        dbt_executable=dbt_executable(),
+    )
+
+
+def build_resources(settings: Settings) -> dict:
+    return {
+        "paths": ZhengaiPaths.from_settings(settings),
+        "dbt": dbt_resource(),
+        "snapshot": AnalystSnapshot.from_settings(settings),
+    }

@@ -9,7 +9,7 @@ import pytest
 
 from school_generator import generate
 
-from bench_testkit import SMALL_STUDENTS
+from tests.bench.bench_testkit import SMALL_STUDENTS
 
 
 @pytest.fixture(scope="session")

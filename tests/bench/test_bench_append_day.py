@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from orchestration.cli import main
+from zhengai.cli import main
 from school_generator import append_day, last_day_present
 
-from bench_testkit import max_ids, rows_on
+from tests.bench.bench_testkit import max_ids, rows_on
 
 
 def next_weekday(day: date, weekday: int) -> date:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.bench import BLOCK_END, BLOCK_START, PostgresTarget, measure_command, update_markdown
+from bench.run import BLOCK_END, BLOCK_START, PostgresTarget, measure_command, update_markdown
 
 # A parent that starts a child holding ~300 MB, waits for it, then exits.
 PARENT = (

@@ -14,9 +14,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.bench import BLOCK_START, PostgresTarget, copy_raw_to_postgres, postgres_available
+from bench.run import BLOCK_START, PostgresTarget, copy_raw_to_postgres, postgres_available
 
-from bench_testkit import SMALL_STUDENTS
+from tests.bench.bench_testkit import SMALL_STUDENTS
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def bench_run(tmp_path_factory) -> tuple[Path, dict, str]:
     out, md = base / "bench.json", base / "BENCHMARKS.md"
     md.write_text("# Benchmarks\n\n## Ingest\n\nkept as it is\n", encoding="utf-8")
     done = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "bench", "--students", str(SMALL_STUDENTS), "--years", "1",
+        [sys.executable, "-m", "zhengai.cli", "bench", "--students", str(SMALL_STUDENTS), "--years", "1",
          "--seed", "7", "--skip-peer", "--bench-dir", str(base), "--out", str(out), "--markdown", str(md)],
         capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dbt_school import build_school, create_raw_warehouse, run_dbt_build
+from tests.dbt_project.dbt_school import build_school, create_raw_warehouse, run_dbt_build
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@
 import datetime as dt
 import json
 
-from dbt_school import TERM_1, TERM_2, TERM_DAYS, raw_table_columns
+from tests.dbt_project.dbt_school import TERM_1, TERM_2, TERM_DAYS, raw_table_columns
 
 
 def test_models_land_in_the_fixed_schemas(warehouse):

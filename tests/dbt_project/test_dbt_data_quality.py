@@ -1,7 +1,7 @@
 """The data-quality findings for the engineers (core.dq_*) on the hand-made school's planted
 problems (dbt_school.add_data_quality_cases and the student cases)."""
 
-from dbt_school import raw_table_columns
+from tests.dbt_project.dbt_school import raw_table_columns
 
 
 def rows(warehouse, sql):

@@ -7,7 +7,7 @@ import json
 import duckdb
 import pytest
 
-from dbt_school import read_seed, run_dbt_build
+from tests.dbt_project.dbt_school import read_seed, run_dbt_build
 
 school_generator = pytest.importorskip("school_generator")
 ingest = pytest.importorskip("ingest")

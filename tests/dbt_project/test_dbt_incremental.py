@@ -14,7 +14,7 @@ from collections import Counter
 import duckdb
 import pytest
 
-from dbt_school import build_school, create_raw_warehouse, run_dbt_build
+from tests.dbt_project.dbt_school import build_school, create_raw_warehouse, run_dbt_build
 
 # The models around the two big logs. A dorm check without JL_ID fails staging's not_null
 # test (an error), which would stop the build before the classification it checks here.

@@ -3,7 +3,7 @@
 
 import pytest
 
-from dbt_school import TERM_1, TERM_2
+from tests.dbt_project.dbt_school import TERM_1, TERM_2
 
 YEAR = "2024-2025"
 SCHOOL = "4132012345"  # school code of state sheet A1

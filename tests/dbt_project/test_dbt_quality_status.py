@@ -2,7 +2,7 @@
 
 import pytest
 
-from dbt_school import TERM_1, TERM_2, read_seed
+from tests.dbt_project.dbt_school import TERM_1, TERM_2, read_seed
 
 STATUS_CASES = [
     # (indicator, student, period, status, why)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from dbt_school import TERM_1, TERM_2
+from tests.dbt_project.dbt_school import TERM_1, TERM_2
 
 
 def value_of(indicators, code, student, period):

@@ -10,11 +10,11 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.settings import Settings
-from orchestration.sync import SyncSummary, run_sync
+from zhengai.settings import Settings
+from orchestration.run_once import SyncSummary, run_sync
 from school_generator import generate
 
-from end_to_end_testkit import ledger_rows, raw_row_counts
+from tests.end_to_end.end_to_end_testkit import ledger_rows, raw_row_counts
 
 
 @dataclass

@@ -14,10 +14,10 @@ from email import policy
 import duckdb
 import openpyxl
 
-from expectations import load_departments_csv, load_registry_csv
-from orchestration.settings import REGISTRY_DIR
+from expectations.registry import load_departments_csv, load_registry_csv
+from zhengai.settings import REGISTRY_DIR
 
-from end_to_end_testkit import ledger_rows, raw_row_counts
+from tests.end_to_end.end_to_end_testkit import ledger_rows, raw_row_counts
 
 ID_NUMBER = re.compile(r"\b\d{17}[\dX]\b")
 PHONE = re.compile(r"\b1[3-9]\d{9}\b")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from expectations_testkit import BASE_ROWS, create_warehouse
+from tests.expectations.expectations_testkit import BASE_ROWS, create_warehouse
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 from expectations.registry import load_departments_csv
 
-from expectations_testkit import DEPARTMENTS_CSV, DIM_STAFF_CSV, free_port
+from tests.expectations.expectations_testkit import DEPARTMENTS_CSV, DIM_STAFF_CSV, free_port
 
 DEPARTMENTS = {d.department_code: d for d in load_departments_csv(DEPARTMENTS_CSV)}
 QUALITY_OFFICE = next(d for d in DEPARTMENTS.values() if d.role == "quality_office")

@@ -13,13 +13,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from openpyxl import load_workbook
 
-from expectations.delivery import SmtpSettings, parse_smtp_url
-from expectations.dispatch import dispatch_warnings
-from expectations.ledger import load_warnings, update_ledger
+from alerting.delivery import SmtpSettings, parse_smtp_url
+from alerting.dispatch import dispatch_warnings
+from alerting.ledger import load_warnings, update_ledger
 from expectations.registry import load_departments_csv
 from expectations.suites import validate_control_points
 
-from expectations_testkit import BASE_ROWS, DEPARTMENTS_CSV, DIM_STAFF_CSV, create_warehouse, free_port
+from tests.expectations.expectations_testkit import BASE_ROWS, DEPARTMENTS_CSV, DIM_STAFF_CSV, create_warehouse, free_port
 
 RUN = datetime(2025, 9, 1, 2, 0)
 DEPARTMENTS = {d.department_code: d for d in load_departments_csv(DEPARTMENTS_CSV)}

@@ -6,14 +6,14 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from expectations.dispatch import dispatch_warnings
-from expectations.improvement import belongs_to_period, improvement_report
-from expectations.ledger import acknowledge_warning, find_warnings, resolve_warning, update_ledger
+from alerting.dispatch import dispatch_warnings
+from alerting.improvement import belongs_to_period, improvement_report
+from alerting.ledger import acknowledge_warning, find_warnings, resolve_warning, update_ledger
 from expectations.registry import load_departments_csv, load_registry_csv
 from expectations.suites import validate_control_points
 
-from expectations_testkit import CONTROL_POINTS_CSV, DEPARTMENTS_CSV, create_warehouse
-from smtp_testkit import DEPARTMENTS, smtp_server
+from tests.expectations.expectations_testkit import CONTROL_POINTS_CSV, DEPARTMENTS_CSV, create_warehouse
+from tests.expectations.smtp_testkit import DEPARTMENTS, smtp_server
 
 DAY0 = datetime(2025, 9, 1, 2, 0)
 T1, T2 = "2024-2025-1", "2024-2025-2"

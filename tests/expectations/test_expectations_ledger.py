@@ -5,10 +5,10 @@ from datetime import datetime
 
 import pytest
 
-from expectations.ledger import load_warnings, resolve_warning, update_ledger
+from alerting.ledger import load_warnings, resolve_warning, update_ledger
 from expectations.suites import validate_control_points
 
-from expectations_testkit import BASE_ROWS, create_warehouse
+from tests.expectations.expectations_testkit import BASE_ROWS, create_warehouse
 
 FIRST_RUN = datetime(2025, 9, 1, 2, 0)
 SECOND_RUN = datetime(2025, 9, 2, 2, 0)

@@ -9,13 +9,13 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from expectations.dispatch import dispatch_warnings
-from expectations.ledger import acknowledge_warning, find_warnings, load_warnings, update_ledger
+from alerting.dispatch import dispatch_warnings
+from alerting.ledger import acknowledge_warning, find_warnings, load_warnings, update_ledger
 from expectations.registry import RegistryError, load_dispatch_policy_csv
 from expectations.suites import validate_control_points
 
-from expectations_testkit import DISPATCH_POLICY_CSV, create_warehouse
-from smtp_testkit import DEPARTMENTS, QUALITY_OFFICE, smtp_server
+from tests.expectations.expectations_testkit import DISPATCH_POLICY_CSV, create_warehouse
+from tests.expectations.smtp_testkit import DEPARTMENTS, QUALITY_OFFICE, smtp_server
 
 DAY0 = datetime(2025, 9, 1, 2, 0)
 T1 = "2024-2025-1"

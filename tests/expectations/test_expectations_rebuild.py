@@ -19,12 +19,12 @@ import duckdb
 import pytest
 import yaml
 
-from expectations.dispatch import dispatch_warnings
-from expectations.ledger import load_warnings, update_ledger
+from alerting.dispatch import dispatch_warnings
+from alerting.ledger import load_warnings, update_ledger
 from expectations.suites import validate_control_points
 
-from expectations_testkit import DIM_STAFF_CSV, REPO_ROOT
-from smtp_testkit import DEPARTMENTS
+from tests.expectations.expectations_testkit import DIM_STAFF_CSV, REPO_ROOT
+from tests.expectations.smtp_testkit import DEPARTMENTS
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 NIGHTS_OUT_KEY = ("STU_NIGHTS_OUT", "2024010101", "2024-10")

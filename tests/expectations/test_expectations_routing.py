@@ -8,12 +8,12 @@ from datetime import datetime
 import duckdb
 import pytest
 
-from expectations.dispatch import dispatch_warnings
-from expectations.ledger import update_ledger
+from alerting.dispatch import dispatch_warnings
+from alerting.ledger import update_ledger
 from expectations.suites import validate_control_points
 
-from expectations_testkit import DEPARTMENTS_CSV, create_warehouse
-from smtp_testkit import ADDRESSES, DEPARTMENTS, QUALITY_OFFICE, smtp_server
+from tests.expectations.expectations_testkit import DEPARTMENTS_CSV, create_warehouse
+from tests.expectations.smtp_testkit import ADDRESSES, DEPARTMENTS, QUALITY_OFFICE, smtp_server
 
 RUN = datetime(2025, 9, 1, 2, 0)
 T1 = "2024-2025-1"

@@ -4,9 +4,9 @@ import duckdb
 import pytest
 
 from expectations.registry import load_registry, load_registry_csv
-from expectations.suites import build_suite, status_mismatches, validate_control_points
+from expectations.suites import build_suite, judge_from_status, validate_control_points
 
-from expectations_testkit import BASE_ROWS, CONTROL_POINTS_CSV, create_warehouse
+from tests.expectations.expectations_testkit import BASE_ROWS, CONTROL_POINTS_CSV, create_warehouse
 
 
 def by_code(outcomes):
@@ -20,13 +20,9 @@ def test_every_registry_row_becomes_an_expectation(warehouse):
     suite = build_suite(points)
     assert len(suite.expectations) == 36
     for point, expectation in zip(points, suite.expectations):
+        # The data center judges every value; the expectation asks that none is 预警.
         assert expectation.meta["control_point"] == point.code
-        assert expectation.column == "value"
-        if point.direction == "higher":
-            assert (expectation.min_value, expectation.max_value) == (point.warning_value, None)
-        else:
-            assert (expectation.min_value, expectation.max_value) == (None, point.warning_value)
-        assert not expectation.strict_min and not expectation.strict_max
+        assert (expectation.column, list(expectation.value_set)) == ("status", ["预警"])
     outcomes = validate_control_points(warehouse)
     assert [outcome.code for outcome in outcomes] == [point.code for point in points]
 
@@ -72,7 +68,6 @@ def test_not_enough_data_never_fails(tmp_path):
     assert (attend.passed, attend.evaluated, attend.insufficient, attend.failing) == (True, 0, 3, [])
     assert attend.has_data and attend.success_percent is None
     assert outcomes["STU_ABSENT_PERIODS"].insufficient == 1
-    assert status_mismatches(warehouse, list(outcomes.values())) == []
 
 
 def test_layer_not_built_is_no_data_not_a_warning(warehouse):
@@ -92,16 +87,22 @@ def test_failing_set_equals_dbt_warning_status(warehouse):
             ).fetchall()
         )
     assert failing == warned and len(failing) == 6
-    assert status_mismatches(warehouse, outcomes) == []
 
 
-def test_cross_check_reports_a_disagreeing_status(warehouse):
+def test_the_ledger_input_is_what_great_expectations_judged(warehouse):
+    by_ge, by_status = validate_control_points(warehouse), judge_from_status(warehouse)
+    assert [(o.code, o.passed, o.evaluated, o.insufficient, o.failing, o.evaluated_values) for o in by_ge] == [
+        (o.code, o.passed, o.evaluated, o.insufficient, o.failing, o.evaluated_values) for o in by_status]
+
+
+def test_a_status_the_data_center_judged_预警_fails_whatever_the_value(warehouse):
+    # The threshold rule lives in the data center only: the check trusts its status.
     with duckdb.connect(str(warehouse)) as connection:
         connection.execute(
             "update marts.mart_quality__status set status = '预警' where entity_id = '2024010103' and indicator_code = 'STU_ABSENT_PERIODS'"
         )
-    mismatches = status_mismatches(warehouse, validate_control_points(warehouse))
-    assert [(m["indicator_code"], m["entity_id"]) for m in mismatches] == [("STU_ABSENT_PERIODS", "2024010103")]
+    outcome = by_code(validate_control_points(warehouse, ["STU_ABSENT_PERIODS"]))["STU_ABSENT_PERIODS"]
+    assert sorted(item["entity_id"] for item in outcome.failing) == ["2024010101", "2024010103"]
 
 
 def test_unknown_code_and_duplicate_rows_are_errors(tmp_path, warehouse):

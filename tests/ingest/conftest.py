@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import school_generator
 
-from ingest_testkit import Sources
+from tests.ingest.ingest_testkit import Sources
 
 
 @pytest.fixture

@@ -1,17 +1,17 @@
-"""`python -m ingest`: progress bars for long tables, then the load audit in Chinese."""
+"""`zhengai ingest`: progress bars for long tables, then the load audit in Chinese."""
 
 from __future__ import annotations
 
 from click.testing import CliRunner
 
-from ingest.cli import ingest_command
+from zhengai.cli import main
 
 
 def invoke(school, warehouse, *extra):
-    args = ["--warehouse", str(warehouse), "--state-path", str(school.state), *extra]
+    args = ["ingest", "--warehouse", str(warehouse), "--state-path", str(school.state), *extra]
     for source, url in school.urls.items():
         args += ["--url", f"{source}={url}"]
-    return CliRunner().invoke(ingest_command, args)
+    return CliRunner().invoke(main, args)
 
 
 def test_cli_shows_a_progress_bar_per_long_table_and_the_load_summary(school, warehouse):
@@ -39,6 +39,6 @@ def test_cli_exits_non_zero_and_names_the_failed_table(school, warehouse):
 
 
 def test_cli_refuses_a_url_without_source_name(school, warehouse):
-    result = CliRunner().invoke(ingest_command, ["--warehouse", str(warehouse), "--url",
+    result = CliRunner().invoke(main, ["ingest", "--warehouse", str(warehouse), "--url",
                                                  "sqlite:///x.sqlite"])
     assert result.exit_code == 2 and "数据源=连接串" in result.output

@@ -9,7 +9,7 @@ from sqlalchemy.dialects import mysql, postgresql
 import ingest
 from ingest import contract
 from ingest.config import ColumnSpec
-from ingest.sql_source import SqlSource
+from ingest.connectors.database import SqlSource
 
 CONFIG = ingest.load_config()
 

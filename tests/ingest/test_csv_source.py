@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import ingest
-from ingest.csv_source import detect_encoding
-from ingest_testkit import LAYOUTS, quarantine, raw_tables
+from ingest.connectors.csv_export import detect_encoding
+from tests.ingest.ingest_testkit import LAYOUTS, quarantine, raw_tables
 
 CONFIG = ingest.load_config()
 # a mix, as a school's systems export: Windows GBK with CRLF, UTF-8 with and without BOM

@@ -12,8 +12,8 @@ import duckdb
 import pytest
 
 import ingest
-from ingest import extensions
-from ingest_testkit import differing_raw_tables, quarantine, raw_tables, sqlite_urls
+from ingest.connectors import duckdb_extensions as extensions
+from tests.ingest.ingest_testkit import differing_raw_tables, quarantine, raw_tables, sqlite_urls
 
 CONFIG = ingest.load_config()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 
 import ingest
-from ingest_testkit import sqlite_urls
+from tests.ingest.ingest_testkit import sqlite_urls
 
 
 def test_generated_school_loads_completely(generated_school, tmp_path):

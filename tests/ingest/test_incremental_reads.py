@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 import ingest
-from ingest import warehouse as warehouse_module
-from ingest_testkit import raw_tables
+from ingest import loader as warehouse_module
+from tests.ingest.ingest_testkit import raw_tables
 
 CONFIG = ingest.load_config()
 APPEND_TABLES = {t.name for t in CONFIG.tables(["jw", "hr", "xg"]) if t.mode == "append"}
@@ -121,7 +121,7 @@ def test_a_rewritten_table_is_read_whole(school, warehouse, statements, caplog, 
     append_check_ins(school, 100, 4)
     statements.clear()
 
-    with caplog.at_level(logging.WARNING, logger="ingest.sql_source"):
+    with caplog.at_level(logging.WARNING, logger="ingest.connectors.database"):
         results = run(school, warehouse, "run-2")
 
     check_ins = results["JW_KQ_XSKQB"]

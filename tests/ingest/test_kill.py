@@ -25,7 +25,7 @@ import duckdb
 import pytest
 
 import ingest
-from ingest_testkit import copy_school
+from tests.ingest.ingest_testkit import copy_school
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = ingest.load_config()
@@ -34,7 +34,7 @@ CHILD = r"""
 import dataclasses, sys, time
 from pathlib import Path
 import ingest
-from ingest import warehouse as warehouse_module
+from ingest import loader as warehouse_module
 
 warehouse, url, pause = sys.argv[1:4]
 config = ingest.load_config()

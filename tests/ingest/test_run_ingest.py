@@ -10,7 +10,7 @@ import pytest
 
 import ingest
 from ingest import contract
-from ingest_testkit import LAYOUTS, PLANTED, T0
+from tests.ingest.ingest_testkit import LAYOUTS, PLANTED, T0
 
 CONFIG = ingest.load_config()
 
@@ -246,7 +246,7 @@ def test_workbook_notes_numbers_year_months_and_key_value_sheets(school, warehou
 
 
 def test_each_collection_year_is_kept_and_replaced_on_reload(school, warehouse):
-    from ingest_testkit import state_sheets, write_workbook
+    from tests.ingest.ingest_testkit import state_sheets, write_workbook
     sheets = state_sheets(2024)
     sheets["A10-1"] = sheets["A10-1"][:3] + [("460301", "机电一体化技术", "2023", "300")]
     write_workbook(school.state / "2024.xlsx", sheets)
@@ -261,7 +261,7 @@ def test_each_collection_year_is_kept_and_replaced_on_reload(school, warehouse):
 
 
 def test_renamed_header_names_workbook_sheet_and_header(school, warehouse):
-    from ingest_testkit import state_sheets, write_workbook
+    from tests.ingest.ingest_testkit import state_sheets, write_workbook
     run(school, warehouse, "run-1", sources=["state"])
     sheets = state_sheets(2025)
     sheets["A6-1"][1] = tuple("工号" if h == "教工号" else h for h in sheets["A6-1"][1])

@@ -23,9 +23,9 @@ import pytest
 import sqlalchemy as sa
 
 import ingest
-from ingest import extensions
-from ingest.testbed import copy_sqlite_tables, scratch_database
-from ingest_testkit import (DATABASE_SOURCES, LAYOUTS, differing_raw_tables, quarantine,
+from ingest.connectors import duckdb_extensions as extensions
+from bench.testbed import copy_sqlite_tables, scratch_database
+from tests.ingest.ingest_testkit import (DATABASE_SOURCES, LAYOUTS, differing_raw_tables, quarantine,
                             raw_tables, sqlite_urls)
 
 SERVERS = {

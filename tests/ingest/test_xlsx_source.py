@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 
 import ingest
-from ingest_testkit import state_sheets, write_workbook
+from tests.ingest.ingest_testkit import state_sheets, write_workbook
 
 
 def load_state(school, warehouse, run_id):

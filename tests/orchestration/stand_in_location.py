@@ -1,19 +1,22 @@
-"""A Dagster code location for the tests: the shipped control-point checks, warning sensors,
-dispatch job and paths resource, over a hand-made warehouse instead of ingest + dbt.
+"""A Dagster code location for the tests: the shipped control-point checks, warnings ledger,
+sensors, dispatch job and paths resource, over a hand-made warehouse instead of ingest + dbt.
 
-`nightly_sync` here runs only the asset checks (the marts are external assets), so a
-nightly run with failed control points costs a second, not a full build. Settings come
-from the ZHENGAI_* environment, as in orchestration/definitions.py.
+`nightly_sync` here runs only the asset checks and the ledger (the marts are external
+assets), so a nightly run with failed control points costs a second, not a full build.
+Settings come from the ZHENGAI_* environment, as in orchestration/definitions.py.
 """
 
 import dagster as dg
 import duckdb
 
-from expectations import load_registry_csv
-from orchestration.checks import STATUS_MART, build_layer_checks, layer_mart_key
+from expectations.registry import load_registry_csv
+from orchestration.assets.data_center import STATUS_MART
+from orchestration.assets.warnings_ledger import WARNINGS_LEDGER, warnings_ledger
+from orchestration.checks import build_layer_checks, layer_mart_key
+from orchestration.jobs import dispatch_warnings
 from orchestration.resources import ZhengaiPaths
-from orchestration.settings import REGISTRY_DIR, Settings
-from orchestration.warnings import build_warning_sensors, dispatch_warnings
+from orchestration.sensors import build_sensors
+from zhengai.settings import REGISTRY_DIR, Settings
 
 
 @dg.asset_check(asset=STATUS_MART, description="数据质量：状态表的所属单位都在部门登记表中（无孤儿记录）", blocking=False)
@@ -42,16 +45,16 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     layers = sorted({point.layer for point in points})
     nightly_sync = dg.define_asset_job(
         "nightly_sync",
-        selection=dg.AssetSelection.all_asset_checks(),
-        description="测试用夜间同步：只运行资产检查",
+        selection=dg.AssetSelection.all_asset_checks() | dg.AssetSelection.assets(WARNINGS_LEDGER),
+        description="测试用夜间同步：只运行资产检查和预警台账",
         executor_def=dg.in_process_executor,
     )
     return dg.Definitions(
-        assets=[dg.AssetSpec(layer_mart_key(layer)) for layer in layers] + [dg.AssetSpec(STATUS_MART)],
+        assets=[dg.AssetSpec(layer_mart_key(layer)) for layer in layers] + [dg.AssetSpec(STATUS_MART), warnings_ledger],
         asset_checks=[build_layer_checks(layer, [p for p in points if p.layer == layer]) for layer in layers]
         + [status_units_known],
         jobs=[nightly_sync, dispatch_warnings, broken_job],
-        sensors=build_warning_sensors(nightly_sync),
+        sensors=build_sensors(nightly_sync),
         resources={"paths": ZhengaiPaths.from_settings(settings or Settings.from_env())},
     )
 

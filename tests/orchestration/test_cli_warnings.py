@@ -9,11 +9,11 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from expectations.ledger import find_warnings, update_ledger
+from alerting.ledger import find_warnings, update_ledger
 from expectations.suites import validate_control_points
-from orchestration.cli_warnings import warnings
+from zhengai.cli_warnings import warnings
 
-from expectations_testkit import BASE_ROWS, create_warehouse
+from tests.expectations.expectations_testkit import BASE_ROWS, create_warehouse
 
 RUN = datetime(2025, 9, 1, 2, 0)
 

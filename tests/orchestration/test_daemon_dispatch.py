@@ -1,6 +1,6 @@
 """The shipped daemon path for real: a nightly run with failed control-point checks is
 materialised, then `dagster-daemon run` (sensor daemon, run queue, run worker process)
-ticks threshold_warning_sensor, which launches dispatch_warnings, and the digests arrive
+ticks dispatch_after_nightly_sensor, which launches dispatch_warnings, and the digests arrive
 at an SMTP server listening in this test."""
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from pathlib import Path
 import dagster as dg
 import yaml
 
-from expectations.ledger import load_warnings
-from orchestration.settings import Settings
+from alerting.ledger import load_warnings
+from zhengai.settings import Settings
 
-from expectations_testkit import BASE_ROWS, create_warehouse
-from smtp_testkit import smtp_server
-from stand_in_location import build_definitions
+from tests.expectations.expectations_testkit import BASE_ROWS, create_warehouse
+from tests.expectations.smtp_testkit import smtp_server
+from tests.orchestration.stand_in_location import build_definitions
 
 LOCATION = Path(__file__).resolve().parent / "stand_in_location.py"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -90,7 +90,7 @@ def test_daemon_sensor_tick_launches_dispatch_and_mail_arrives(tmp_path):
     dispatch_runs = instance.get_run_records(dg.RunsFilter(job_name="dispatch_warnings"))
     assert len(dispatch_runs) == 1
     run = dispatch_runs[0].dagster_run
-    assert run.tags["dagster/sensor_name"] == "threshold_warning_sensor"
+    assert run.tags["dagster/sensor_name"] == "dispatch_after_nightly_sensor"
     assert run.tags["dagster/run_key"] == f"dispatch-after-{nightly.run_id}"
     assert {w.state for w in load_warnings(settings.ledger)} == {"已通知"}
     print(f"daemon: e-mails arrived {seconds:.1f} s after start")

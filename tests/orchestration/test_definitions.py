@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import dagster as dg
+import pytest
 
-from expectations import load_registry_csv
-from orchestration.definitions import build_definitions, defs
-from orchestration.settings import REGISTRY_DIR, Settings
+from expectations.registry import load_registry_csv
+from orchestration.definitions import build_definitions
+from zhengai.settings import REGISTRY_DIR, Settings
 
 
-def test_module_definitions_load():
+@pytest.fixture(scope="module")
+def defs():
+    return build_definitions()
+
+
+def test_module_definitions_load(defs):
     dg.Definitions.validate_loadable(defs)
 
 
@@ -22,7 +28,7 @@ def test_every_asset_has_a_group_and_a_description(tmp_path):
         assert spec.description, spec.key
 
 
-def test_every_control_point_is_a_check_on_its_layer_mart():
+def test_every_control_point_is_a_check_on_its_layer_mart(defs):
     points = load_registry_csv(REGISTRY_DIR / "quality_control_points.csv")
     repository = defs.get_repository_def()
     check_keys = {
@@ -35,7 +41,7 @@ def test_every_control_point_is_a_check_on_its_layer_mart():
         assert expected in check_keys, point.code
 
 
-def test_nightly_schedule_runs_at_two_in_school_time():
+def test_nightly_schedule_runs_at_two_in_school_time(defs):
     schedule = defs.resolve_schedule_def("nightly_sync_0200")
     assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.execution_timezone == "Asia/Shanghai"
@@ -43,17 +49,18 @@ def test_nightly_schedule_runs_at_two_in_school_time():
     assert defs.resolve_job_def("nightly_sync").executor_def.name == "in_process"
 
 
-def test_jobs_and_sensors_are_described():
+def test_jobs_and_sensors_are_described(defs):
     for job_name in ("nightly_sync", "dispatch_warnings"):
         assert defs.resolve_job_def(job_name).description
     sensor_names = {sensor.name for sensor in defs.sensors}
-    assert "threshold_warning_sensor" in sensor_names
+    assert {"dispatch_after_nightly_sensor", "dispatch_backlog_sensor", "run_failure_alert_sensor",
+            "data_quality_alert_sensor"} <= sensor_names
     for sensor in defs.sensors:
         assert sensor.description, sensor.name
 
 
-def test_full_refresh_reaches_the_dbt_build_as_run_config():
-    from orchestration.sync import full_refresh_config
+def test_full_refresh_reaches_the_dbt_build_as_run_config(defs):
+    from orchestration.assets.data_center import full_refresh_config
 
     job = defs.resolve_job_def("nightly_sync")
     assert dg.validate_run_config(job, full_refresh_config())["ops"]["data_center"]["config"] == {

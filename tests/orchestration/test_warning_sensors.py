@@ -10,13 +10,14 @@ from datetime import datetime, timedelta
 import dagster as dg
 import pytest
 
-from expectations.ledger import load_warnings, resolve_warning
-from orchestration.settings import Settings
-from orchestration.warnings import failed_control_points, failed_data_quality_checks, school_now
+from alerting.ledger import load_warnings, resolve_warning
+from zhengai.settings import Settings
+from orchestration.run_records import failed_control_points, failed_data_quality_checks
+from zhengai.clock import school_now
 
-from expectations_testkit import BASE_ROWS, create_warehouse, free_port
-from smtp_testkit import DEPARTMENTS, smtp_server
-from stand_in_location import build_definitions
+from tests.expectations.expectations_testkit import BASE_ROWS, create_warehouse, free_port
+from tests.expectations.smtp_testkit import DEPARTMENTS, smtp_server
+from tests.orchestration.stand_in_location import build_definitions
 
 PASSING_ROWS = [row for row in BASE_ROWS if row[0] == "STU_ATTEND_RATE" and row[1] != "2024010101"]
 DATA_CENTER = next(d for d in DEPARTMENTS.values() if d.role == "data_center")
@@ -45,7 +46,7 @@ class Site:
         config = {"ops": {"send_warning_digests": {"config": {"retries": 1, "backoff_seconds": 0.01}}}}
         return self.defs.resolve_job_def("dispatch_warnings").execute_in_process(instance=self.instance, run_config=config)
 
-    def tick(self, name="threshold_warning_sensor", cursor=None):
+    def tick(self, name, cursor=None):
         sensor = self.defs.resolve_sensor_def(name)
         context = dg.build_sensor_context(instance=self.instance, cursor=cursor, resources={"paths": self.paths}, definitions=self.defs)
         return sensor.evaluate_tick(context)
@@ -78,47 +79,75 @@ def test_checks_carry_the_failing_entities_and_fill_the_ledger(tmp_path, instanc
     assert failed_data_quality_checks(instance, run_id) == []
 
 
-def test_threshold_sensor_launches_once_per_run_and_retries_only_after_the_policy_interval(tmp_path, instance):
-    closed_port = f"smtp://127.0.0.1:{free_port()}"  # no server: every send fails
-    site = Site(tmp_path, instance, smtp_url=closed_port)
+AFTER_NIGHTLY, BACKLOG = "dispatch_after_nightly_sensor", "dispatch_backlog_sensor"
+
+
+def test_after_nightly_sensor_launches_once_per_run_that_left_changes_to_tell(tmp_path, instance):
+    site = Site(tmp_path, instance)
     run_id = site.nightly(BASE_ROWS)
 
-    first = site.tick()
+    first = site.tick(AFTER_NIGHTLY)
     assert [r.run_key for r in first.run_requests] == [f"dispatch-after-{run_id}"]
     assert first.run_requests[0].tags["zhengai/failed_control_points"].split(",")[0] == "SCH_BUILDING_PER_STUDENT"
-    second = site.tick(cursor=first.cursor)
-    assert second.run_requests == [] and "重试" in second.skip_message  # same run, same backlog: nothing new
+    again = site.tick(AFTER_NIGHTLY, cursor=first.cursor)
+    assert again.run_requests == []  # the same run never launches twice
 
-    dispatch = site.dispatch()  # SMTP down: nothing is marked sent
-    assert dispatch.output_for_node("send_warning_digests").pending == 15
-    assert site.tick(cursor=second.cursor).run_requests == []  # within retry_after_minutes
-    cursor = json.loads(second.cursor)
-    cursor["requested_at"] = (school_now() - timedelta(hours=2)).isoformat()
-    retry = site.tick(cursor=json.dumps(cursor))
-    assert len(retry.run_requests) == 1 and retry.run_requests[0].run_key.startswith("dispatch-pending-")
-
-    site = Site(tmp_path, instance)  # the same deployment without SMTP: the outbox takes everything
     site.dispatch()
-    quiet = site.tick(cursor=retry.cursor)
+    site.nightly(BASE_ROWS)  # the same warnings again: nothing new to tell
+    quiet = site.tick(AFTER_NIGHTLY, cursor=first.cursor)
     assert quiet.run_requests == [] and quiet.skip_message == "没有待通知的预警变化"
 
 
-def test_threshold_sensor_launches_for_a_hand_closed_warning_and_skips_a_clean_night(tmp_path, instance):
+def test_after_nightly_sensor_on_a_fresh_daemon_skips_a_night_already_dispatched(tmp_path, instance):
+    # `zhengai sync` ran the night and its dispatch; a daemon started afterwards sends nothing.
     site = Site(tmp_path, instance)
     site.nightly(BASE_ROWS)
-    first = site.tick()
     site.dispatch()
-    assert site.tick(cursor=first.cursor).skip_message == "没有待通知的预警变化"
+    result = site.tick(AFTER_NIGHTLY)
+    assert result.run_requests == [] and result.skip_message == "没有待通知的预警变化"
+    assert site.tick(BACKLOG).run_requests == []
+
+
+def test_backlog_sensor_leaves_the_night_to_the_other_and_retries_only_after_the_policy_interval(tmp_path, instance):
+    closed_port = f"smtp://127.0.0.1:{free_port()}"  # no server: every send fails
+    site = Site(tmp_path, instance, smtp_url=closed_port)
+    site.nightly(BASE_ROWS)
+
+    first = site.tick(BACKLOG)
+    assert first.run_requests == [] and "dispatch_after_nightly_sensor" in first.skip_message
+    dispatch = site.dispatch()  # launched by the after-nightly sensor; SMTP down: nothing is marked sent
+    assert dispatch.output_for_node("send_warning_digests").pending == 15
+
+    retry = site.tick(BACKLOG, cursor=first.cursor)
+    assert len(retry.run_requests) == 1 and retry.run_requests[0].run_key.startswith("dispatch-pending-")
+    assert site.tick(BACKLOG, cursor=retry.cursor).run_requests == []  # within retry_after_minutes
+    cursor = json.loads(retry.cursor)
+    cursor["requested_at"] = (school_now() - timedelta(hours=2)).isoformat()
+    later = site.tick(BACKLOG, cursor=json.dumps(cursor))
+    assert len(later.run_requests) == 1
+
+    site = Site(tmp_path, instance)  # the same deployment without SMTP: the outbox takes everything
+    site.dispatch()
+    quiet = site.tick(BACKLOG, cursor=later.cursor)
+    assert quiet.run_requests == [] and quiet.skip_message == "没有待通知的预警变化"
+
+
+def test_backlog_sensor_launches_for_a_hand_closed_warning_and_skips_a_clean_night(tmp_path, instance):
+    site = Site(tmp_path, instance)
+    site.nightly(BASE_ROWS)
+    first = site.tick(BACKLOG)
+    site.dispatch()
+    assert site.tick(BACKLOG, cursor=first.cursor).skip_message == "没有待通知的预警变化"
 
     warning = load_warnings(site.settings.ledger)[0]
     resolve_warning(site.settings.ledger, warning.id, "已整改", datetime.now())
-    closed = site.tick(cursor=first.cursor)
+    closed = site.tick(BACKLOG, cursor=first.cursor)
     assert len(closed.run_requests) == 1 and closed.run_requests[0].tags["zhengai/trigger"] == "pending"
     site.dispatch()
 
     site.nightly(PASSING_ROWS)  # no failed control point; 孙八's attendance passes, nothing recovers
-    clean = site.tick(cursor=closed.cursor)
-    assert clean.run_requests == [] and clean.skip_message == "没有待通知的预警变化"
+    assert site.tick(AFTER_NIGHTLY).run_requests == []
+    assert site.tick(BACKLOG, cursor=closed.cursor).run_requests == []
 
 
 def test_run_failure_sensor_emails_the_data_center_the_step_and_error(tmp_path, instance):

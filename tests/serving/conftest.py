@@ -18,11 +18,11 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from orchestration.serving import publish_snapshot, read_snapshot_info
-from orchestration.settings import Settings
-from orchestration.sync import SyncSummary, run_sync
+from serving.snapshot import publish_snapshot, read_snapshot_info
+from zhengai.settings import Settings
+from orchestration.run_once import SyncSummary, run_sync
 from school_generator import generate
-from serving_testkit import build_small_warehouse
+from tests.serving.serving_testkit import build_small_warehouse
 
 READER = Path(__file__).with_name("snapshot_reader.py")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from serving_testkit import duckdb_personal_data_hits, personal_data_values
+from tests.serving.serving_testkit import duckdb_personal_data_hits, personal_data_values
 
 
 @pytest.fixture(scope="module")

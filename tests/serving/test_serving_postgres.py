@@ -16,10 +16,10 @@ import psycopg2
 import pytest
 from click.testing import CliRunner
 
-from orchestration.cli import main
-from orchestration.serving import postgres as serving_postgres
-from orchestration.serving.postgres import publish_to_postgres
-from serving_testkit import personal_data_values, postgres_or_skip, postgres_personal_data_hits, with_database
+from zhengai.cli import main
+from serving import publish as serving_postgres
+from serving.publish import publish_to_postgres
+from tests.serving.serving_testkit import personal_data_values, postgres_or_skip, postgres_personal_data_hits, with_database
 
 SCHEMA = "zhengai_marts"
 PASSWORD = "reader-secret"

@@ -8,7 +8,7 @@ from collections import Counter
 import duckdb
 import pytest
 
-from serving_testkit import readme_questions
+from tests.serving.serving_testkit import readme_questions
 
 QUESTIONS = readme_questions()
 
@@ -156,7 +156,7 @@ def test_q9_state_platform_teachers_missing_from_hr(answers, synced_school):
 def test_q10_control_point_overview(answers, status_rows, synced_school):
     import csv
 
-    from orchestration.settings import REGISTRY_DIR
+    from zhengai.settings import REGISTRY_DIR
 
     with (REGISTRY_DIR / "quality_control_points.csv").open(encoding="utf-8") as f:
         codes = {row["code"] for row in csv.DictReader(f)}

@@ -10,9 +10,9 @@ import duckdb
 import pytest
 
 from orchestration.definitions import build_definitions
-from orchestration.serving import PersonalDataError, TableDoc, publish_snapshot, read_snapshot_info
-from orchestration.settings import Settings
-from serving_testkit import NATIONAL_ID, PHONE, build_small_warehouse, duckdb_personal_data_hits
+from serving.snapshot import PersonalDataError, TableDoc, publish_snapshot, read_snapshot_info
+from zhengai.settings import Settings
+from tests.serving.serving_testkit import NATIONAL_ID, PHONE, build_small_warehouse, duckdb_personal_data_hits
 
 
 @pytest.fixture

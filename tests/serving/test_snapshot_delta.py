@@ -10,10 +10,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.serving import snapshot as snapshot_module
-from orchestration.serving import PersonalDataError, TableDoc, publish_snapshot, read_snapshot_info
-from orchestration.serving.snapshot import BIG_FACTS, BigFact
-from serving_testkit import (NATIONAL_ID, PHONE, Night, build_classified_warehouse, build_small_warehouse,
+from serving import snapshot as snapshot_module
+from serving.snapshot import PersonalDataError, TableDoc, publish_snapshot, read_snapshot_info
+from serving.snapshot import BIG_FACTS, BigFact
+from tests.serving.serving_testkit import (NATIONAL_ID, PHONE, Night, build_classified_warehouse, build_small_warehouse,
                              duckdb_personal_data_hits, snapshot_contents)
 
 T1 = "2025-07-02 02:00:00"
@@ -239,9 +239,9 @@ def test_the_nightly_sync_publishes_a_delta_of_the_real_build(tmp_path):
     night (one more teaching day) publishes a delta, equal to a full copy of the warehouse."""
     import dagster as dg
 
-    from orchestration.bench import next_teaching_day
-    from orchestration.settings import Settings
-    from orchestration.sync import run_sync
+    from bench.run import next_teaching_day
+    from zhengai.settings import Settings
+    from orchestration.run_once import run_sync
     from school_generator import generate
     from school_generator.increment import append_day
 

@@ -1,0 +1,1 @@
+"""Connectors, one per kind of source; each yields Polars batches to the same contract."""

@@ -1,0 +1,456 @@
+"""DuckDB side of ingest: raw tables, quarantine, watermarks and the load audit.
+
+A table is first read and checked in full without touching the warehouse: its valid rows
+are staged in Parquet files (in `.<warehouse file>.ingest-stage/` beside it, so memory stays
+bounded whatever the table's size), its keys and rejected rows kept in memory. Then, in one
+transaction: duplicate keys are set aside, rows that repeat what earlier loads handled are
+dropped or quarantined, the rest is merged into raw_<source>.<TABLE> by the table's mode
+(one INSERT from the stage; a snapshot table only its new and changed rows), and the
+quarantine, watermark and audit rows are written before the single commit. A failure
+rolls all of it back, and a process killed at any point leaves no trace (DuckDB recovers
+committed transactions only): the raw table and its watermark stay as they were until a
+load completes.
+
+Only small sets (duplicated keys, look-back rows, re-sent ids) are compared with the
+warehouse; nightly loads, which have none of the first and few of the others, skip most joins.
+The look-back re-reads its last days every night: those rows, all seen before, are dropped by
+an anti join (a literal list of positions when few), and a load left with nothing new
+writes nothing. Beside the watermark, meta.watermarks keeps where the read of a SQLite log
+ended (read_position, see sql_source.py), written in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+import shutil
+import tempfile
+import time
+
+import duckdb
+import polars as pl
+
+from ingest import contract
+from ingest.config import TableConfig
+from zhengai.sql import quote_identifier, quote_literal
+from ingest.connectors.database import ReadPosition
+
+ROW = "_ingest_row"  # position of a row in this load
+PROBE = "_ingest_probe"  # a small Arrow table registered for one query
+DROPPED = "_ingest_dropped"  # positions of the rows set aside, when there are many
+# up to this many positions set aside are written into the query as a literal list
+LITERAL_POSITIONS = 1_000
+# rows per stage file: big enough for fast writes, small enough to bound memory
+CHUNK_ROWS = 1_000_000
+
+META_DDL = """
+CREATE SCHEMA IF NOT EXISTS meta;
+CREATE TABLE IF NOT EXISTS meta.load_audit (
+    run_id VARCHAR, source VARCHAR, table_name VARCHAR, mode VARCHAR,
+    rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
+    watermark_before VARCHAR, watermark_after VARCHAR,
+    started_at TIMESTAMP, seconds DOUBLE, status VARCHAR, error VARCHAR, connector VARCHAR);
+ALTER TABLE meta.load_audit ADD COLUMN IF NOT EXISTS connector VARCHAR;
+CREATE TABLE IF NOT EXISTS meta.quarantine (
+    run_id VARCHAR, source VARCHAR, table_name VARCHAR, row_key VARCHAR, rule VARCHAR,
+    detail VARCHAR, raw_values JSON, quarantined_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS meta.watermarks (
+    source VARCHAR, table_name VARCHAR, watermark VARCHAR, updated_at TIMESTAMP,
+    PRIMARY KEY (source, table_name));
+ALTER TABLE meta.watermarks ADD COLUMN IF NOT EXISTS read_position VARCHAR;
+"""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    source: str
+    table_name: str
+    mode: str
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    watermark_before: str | None
+    watermark_after: str | None
+    seconds: float
+    status: str  # 'ok' or 'failed'
+    error: str | None = None
+    connector: str | None = None  # what read the source: duckdb-postgres, sqlalchemy, csv, xlsx
+
+
+def _later(current: str | None, newest: int | str | None) -> str | None:
+    """The stored watermark (text) moved to the newest value read, never backwards."""
+    if newest is None:
+        return current
+    if current is None:
+        return str(newest)
+    return str(max(type(newest)(current), newest))  # ids compare as numbers, stamps as text
+
+
+
+
+class Warehouse:
+    """One DuckDB connection for the length of an ingest run (DuckDB has one writer)."""
+
+    def __init__(self, path: Path):
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.con = duckdb.connect(str(path))
+        # beside the warehouse, whose write lock this process now holds: files a killed
+        # load left there are nobody's any more
+        self.stage_root = path.parent / f".{path.name}.ingest-stage"
+        shutil.rmtree(self.stage_root, ignore_errors=True)
+        # DuckDB's own progress bar would print over the CLI's bars and summary
+        self.con.execute("SET enable_progress_bar = false")
+        # raw tables are sets: inserting in any order lets DuckDB write in parallel with less
+        # memory
+        self.con.execute("SET preserve_insertion_order = false")
+        self.con.execute(META_DDL)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def watermark(self, table: TableConfig) -> str | None:
+        row = self.con.execute(
+            "SELECT watermark FROM meta.watermarks WHERE source = ? AND table_name = ?",
+            [table.source, table.name]).fetchone()
+        return row[0] if row else None
+
+    def position(self, table: TableConfig) -> str | None:
+        """Where the last load's read of a SQLite log ended (sql_source.ReadPosition)."""
+        row = self.con.execute(
+            "SELECT read_position FROM meta.watermarks WHERE source = ? AND table_name = ?",
+            [table.source, table.name]).fetchone()
+        return row[0] if row else None
+
+    def load(self, table: TableConfig, batches: Iterable[pl.DataFrame], *, run_id: str,
+             watermark_before: str | None, started_at: datetime, clock: float,
+             replace_years: set[int] | None = None, connector: str | None = None,
+             position: ReadPosition | None = None) -> LoadResult:
+        """Load one table atomically and return its audit record (also written). `position`
+        (where the source table ended when the read began) is stored with the watermark."""
+        with Stage(table, self.stage_root) as stage:
+            rows_read, newest, quarantine = 0, None, []
+            for batch in batches:
+                rows_read += batch.height
+                if table.watermark and batch.height:
+                    batch_newest = contract.typed_column(batch, table, table.watermark).max()
+                    if batch_newest is not None:
+                        newest = batch_newest if newest is None else max(newest, batch_newest)
+                checked = contract.check(batch, table)
+                quarantine.append(checked.rejected)
+                stage.add(checked.valid)
+            stage.close()
+            quarantine = [pl.concat([pl.DataFrame(schema=contract.REJECTED_SCHEMA), *quarantine])]
+            return self._write(table, stage, quarantine, rows_read, newest, run_id=run_id,
+                               watermark_before=watermark_before, started_at=started_at,
+                               clock=clock, replace_years=replace_years, connector=connector,
+                               position=position)
+
+    def _write(self, table: TableConfig, stage: "Stage", quarantine: list[pl.DataFrame],
+               rows_read: int, newest, *, run_id: str, watermark_before: str | None,
+               started_at: datetime, clock: float, replace_years: set[int] | None,
+               connector: str | None, position: ReadPosition | None) -> LoadResult:
+        con = self.con
+        con.begin()
+        try:
+            self._create_raw_table(table)
+            dropped = self._set_aside_duplicates(table, stage, quarantine)
+            if table.mode == "changing" and watermark_before is not None:
+                seen, seen_rejected = self._drop_seen_versions(table, stage, quarantine,
+                                                               watermark_before)
+                dropped = pl.concat([dropped, seen])
+                rows_read -= len(seen) + seen_rejected
+            if table.mode == "append":
+                dropped = pl.concat([dropped, self._set_aside_already_loaded(
+                    table, stage, dropped, quarantine)])
+            rows_loaded = self._merge(table, stage, dropped, run_id, started_at, replace_years)
+            rows_quarantined = self._quarantine(table, pl.concat(quarantine), run_id, started_at)
+            if rows_read != rows_loaded + rows_quarantined:
+                raise RuntimeError(f"{table.source}.{table.name}: {rows_read} rows read but "
+                                   f"{rows_loaded} loaded + {rows_quarantined} quarantined")
+
+            watermark_after = _later(watermark_before, newest)
+            # the position vouches for the watermark it is stored with
+            read_position = position.stored(watermark_after) if position else None
+            if (watermark_after != watermark_before
+                    or read_position != self.position(table)):
+                con.execute("INSERT OR REPLACE INTO meta.watermarks (source, table_name, "
+                            "watermark, updated_at, read_position) VALUES (?, ?, ?, ?, ?)",
+                            [table.source, table.name, watermark_after, datetime.now(),
+                             read_position])
+            result = LoadResult(
+                source=table.source, table_name=table.name, mode=table.mode,
+                rows_read=rows_read, rows_loaded=rows_loaded, rows_quarantined=rows_quarantined,
+                watermark_before=watermark_before, watermark_after=watermark_after,
+                seconds=round(time.monotonic() - clock, 3), status="ok", connector=connector)
+            self.write_audit(result, run_id, started_at)
+            con.commit()
+            return result
+        except BaseException:
+            con.rollback()
+            raise
+        finally:
+            con.unregister(PROBE)
+            con.unregister(DROPPED)
+
+    def write_audit(self, result: LoadResult, run_id: str, started_at: datetime) -> None:
+        record = asdict(result)
+        self.con.execute(
+            "INSERT INTO meta.load_audit (run_id, source, table_name, mode, rows_read, "
+            "rows_loaded, rows_quarantined, watermark_before, watermark_after, started_at, "
+            "seconds, status, error, connector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [run_id, record["source"], record["table_name"], record["mode"], record["rows_read"],
+             record["rows_loaded"], record["rows_quarantined"], record["watermark_before"],
+             record["watermark_after"], started_at, record["seconds"], record["status"],
+             record["error"], record["connector"]])
+
+    # -- steps of a load ----------------------------------------------------------------
+
+    def _column_ddl(self, table: TableConfig) -> str:
+        return ", ".join(f"{quote_identifier(c.name)} {contract.duckdb_type(table, c)}" for c in table.columns)
+
+    def _create_raw_table(self, table: TableConfig) -> None:
+        raw = f"{quote_identifier(table.raw_schema)}.{quote_identifier(table.name)}"
+        self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(table.raw_schema)}")
+        self.con.execute(f"CREATE TABLE IF NOT EXISTS {raw} ({self._column_ddl(table)}, "
+                         f"_load_id VARCHAR, _loaded_at TIMESTAMP)")
+        # a column added to the contract later is added to the raw table, empty for old rows
+        existing = {r[0] for r in self.con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
+            [table.raw_schema, table.name]).fetchall()}
+        for c in table.columns:
+            if c.name not in existing:
+                self.con.execute(f"ALTER TABLE {raw} ADD COLUMN {quote_identifier(c.name)} "
+                                 f"{contract.duckdb_type(table, c)}")
+
+    @staticmethod
+    def _columns_sql(table: TableConfig) -> str:
+        return ", ".join(quote_identifier(c) for c in table.column_names)
+
+    def _probe(self, frame: pl.DataFrame, sql: str, params: list | None = None) -> pl.DataFrame:
+        """Run `sql` over a small frame registered as PROBE (plain Arrow strings: DuckDB may
+        push filters into the scan, which Arrow cannot apply to string views)."""
+        self.con.register(PROBE, frame.to_arrow())
+        try:
+            return self.con.execute(sql, params or []).pl()
+        finally:
+            self.con.unregister(PROBE)
+
+    def _set_aside(self, table: TableConfig, frame: pl.DataFrame, detail: str) -> pl.DataFrame:
+        """Rows of a load (typed) as quarantine records of rule duplicate_key."""
+        return self._probe(frame, f"""
+            SELECT concat_ws('|', {", ".join(f"CAST({quote_identifier(k)} AS VARCHAR)" for k in table.key)})
+                       AS row_key,
+                   'duplicate_key' AS rule, ? AS detail,
+                   CAST(to_json(struct_pack({self._columns_sql(table)})) AS VARCHAR) AS raw_values
+            FROM {PROBE} ORDER BY {ROW}""", [detail]).cast(contract.REJECTED_SCHEMA)
+
+    def _set_aside_duplicates(self, table: TableConfig, stage: "Stage",
+                              quarantine: list[pl.DataFrame]) -> pl.DataFrame:
+        """Keep one row per key: the newest by watermark for changing tables, else the first
+        in column order (deterministic whatever order the source returned); quarantine the
+        rest. Returns the positions of the rows set aside.
+
+        Duplicates are rare and loads large: sorting the keys finds the duplicated ones (logs
+        arrive nearly in id order, so this is fast) and only their rows are ranked.
+        """
+        key = list(table.key)
+        repeated = pl.all_horizontal([pl.col(k) == pl.col(k).shift(1) for k in key])
+        duplicated = stage.keys().sort(key).filter(repeated).unique()
+        if duplicated.is_empty():
+            return _positions()
+        same_key = " AND ".join(f"d.{quote_identifier(k)} = s.{quote_identifier(k)}" for k in key)
+        rows = self._probe(duplicated, f"""
+            SELECT s.* FROM {stage.relation} s
+            WHERE EXISTS (SELECT 1 FROM {PROBE} d WHERE {same_key})""")
+        order = [pl.col(c) for c in table.column_names]
+        descending = [False] * len(order)
+        if table.mode == "changing":
+            order.insert(0, pl.col(table.watermark))
+            descending.insert(0, True)
+        ranked = (rows.sort(order, descending=descending, nulls_last=True)
+                  .with_columns(pl.int_range(pl.len()).over(key).alias("_rank")))
+        extra = ranked.filter(pl.col("_rank") > 0).drop("_rank")
+        kept_by = (f"newest {table.watermark}" if table.mode == "changing"
+                   else "first row in column order")
+        quarantine.append(self._set_aside(
+            table, extra, f"another row with this key is in the same load (kept: {kept_by})"))
+        return extra.select(ROW)
+
+    def _drop_seen_versions(self, table: TableConfig, stage: "Stage",
+                            quarantine: list[pl.DataFrame],
+                            watermark_before: str) -> tuple[pl.DataFrame, int]:
+        """The look-back window re-reads rows already handled: drop the versions (key, stamp)
+        already in raw or already quarantined, so a re-run reads and loads nothing.
+        Returns (positions of the staged rows dropped, rows dropped from the quarantine)."""
+        stamp = quote_identifier(table.watermark)
+        same_key = " AND ".join(f"r.{quote_identifier(k)} = s.{quote_identifier(k)}" for k in table.key)
+        seen = self.con.execute(f"""
+            SELECT s.{ROW} FROM {stage.relation} s
+            WHERE s.{stamp} <= ? AND EXISTS (
+                SELECT 1 FROM {_raw(table)} r WHERE {same_key} AND r.{stamp} = s.{stamp})""",
+            [watermark_before]).pl().cast({ROW: pl.Int64})
+
+        json_stamp = f"'$.{table.watermark}'"
+        rejected = pl.concat(quarantine).with_row_index(ROW)
+        seen_rejected = self._probe(rejected, f"""
+            SELECT {ROW} FROM {PROBE} p
+            WHERE json_extract_string(p.raw_values, {json_stamp}) <= ? AND EXISTS (
+                SELECT 1 FROM meta.quarantine m
+                WHERE m.source = ? AND m.table_name = ? AND m.row_key = p.row_key
+                  AND json_extract_string(m.raw_values, {json_stamp})
+                      = json_extract_string(p.raw_values, {json_stamp}))""",
+            [watermark_before, table.source, table.name])
+        quarantine[:] = [rejected.filter(~pl.col(ROW).is_in(seen_rejected[ROW].implode()))
+                         .drop(ROW)]
+        return seen, len(seen_rejected)
+
+    def _set_aside_already_loaded(self, table: TableConfig, stage: "Stage",
+                                  dropped: pl.DataFrame,
+                                  quarantine: list[pl.DataFrame]) -> pl.DataFrame:
+        """An append-only log sent a key again that an earlier run loaded: quarantine it."""
+        raw = _raw(table)
+        candidates = stage.keys()
+        if table.key == (table.watermark,):
+            # ids only grow: only rows at or below the largest loaded id can be loaded already
+            # (none on a nightly run), so the comparison with the whole log is skipped
+            stamp = quote_identifier(table.watermark)
+            newest_loaded = self.con.execute(f"SELECT max({stamp}) FROM {raw}").fetchone()[0]
+            if newest_loaded is None:
+                return _positions()
+            candidates = candidates.filter(pl.col(table.watermark) <= newest_loaded)
+        if candidates.is_empty():
+            return _positions()
+        in_probe = " AND ".join(f"p.{quote_identifier(k)} = s.{quote_identifier(k)}" for k in table.key)
+        same_key = " AND ".join(f"r.{quote_identifier(k)} = s.{quote_identifier(k)}" for k in table.key)
+        loaded = self._probe(candidates.unique(), f"""
+            SELECT s.* FROM {stage.relation} s
+            WHERE EXISTS (SELECT 1 FROM {PROBE} p WHERE {in_probe})
+              AND EXISTS (SELECT 1 FROM {raw} r WHERE {same_key})""")
+        # a duplicate already set aside is reported once
+        loaded = loaded.filter(~pl.col(ROW).is_in(dropped[ROW].implode()))
+        if loaded.is_empty():
+            return _positions()
+        quarantine.append(self._set_aside(table, loaded, "key already loaded by an earlier run"))
+        return loaded.select(ROW)
+
+    def _merge(self, table: TableConfig, stage: "Stage", dropped: pl.DataFrame, run_id: str,
+               loaded_at: datetime, replace_years: set[int] | None) -> int:
+        raw = _raw(table)
+        kept = stage.relation
+        positions = dropped[ROW].unique().sort()
+        if table.mode in ("append", "changing") and len(positions) == stage.rows:
+            # every row read was set aside or seen before (a night's look-back): nothing to do
+            return 0
+        if len(positions) > LITERAL_POSITIONS:
+            # many rows set aside (the look-back re-reads a day of a changing table): an anti
+            # join; as a literal list DuckDB would compare each row with every position
+            self.con.register(DROPPED, positions.to_frame().to_arrow())
+            kept = (f"(SELECT * FROM {stage.relation} s WHERE NOT EXISTS "
+                    f"(SELECT 1 FROM {DROPPED} d WHERE d.{ROW} = s.{ROW}))")
+        elif len(positions):
+            # the few rows set aside, as a literal list: a filter DuckDB applies while scanning
+            kept = (f"(SELECT * FROM {stage.relation} WHERE {ROW} NOT IN "
+                    f"({', '.join(str(p) for p in positions)}))")
+        if table.mode == "snapshot":
+            return self._replace_changed_rows(table, kept, run_id, loaded_at)
+        if table.mode == "changing":
+            same_key = " AND ".join(f"s.{quote_identifier(k)} = r.{quote_identifier(k)}" for k in table.key)
+            self.con.execute(f"DELETE FROM {raw} r WHERE EXISTS "
+                             f"(SELECT 1 FROM {kept} s WHERE {same_key})")
+        elif table.mode == "yearly":
+            self.con.execute(f"DELETE FROM {raw} WHERE collection_year IN "
+                             f"(SELECT unnest(?::INTEGER[]))", [sorted(replace_years or [])])
+        columns = self._columns_sql(table)
+        return self.con.execute(
+            f"INSERT INTO {raw} ({columns}, _load_id, _loaded_at) "
+            f"SELECT {columns}, ?, ?::TIMESTAMP FROM {kept}", [run_id, loaded_at]).fetchone()[0]
+
+    def _replace_changed_rows(self, table: TableConfig, kept: str, run_id: str,
+                              loaded_at: datetime) -> int:
+        """A snapshot table takes exactly the rows read: those no longer read are deleted,
+        new and changed ones inserted; a row read again unchanged stays as it is (with the
+        load that first brought it), so a night without changes writes nothing. Returns the
+        rows the table now holds from this read (keys are unique, so rows are)."""
+        raw, columns = _raw(table), self._columns_sql(table)
+        same = " AND ".join(f"r.{quote_identifier(c)} IS NOT DISTINCT FROM s.{quote_identifier(c)}" for c in table.column_names)
+        self.con.execute(f"DELETE FROM {raw} r WHERE NOT EXISTS (SELECT 1 FROM {kept} s WHERE {same})")
+        self.con.execute(
+            f"INSERT INTO {raw} ({columns}, _load_id, _loaded_at) SELECT {columns}, ?, ?::TIMESTAMP "
+            f"FROM {kept} s WHERE NOT EXISTS (SELECT 1 FROM {raw} r WHERE {same})", [run_id, loaded_at])
+        return self.con.execute(f"SELECT count(*) FROM {kept}").fetchone()[0]
+
+    def _quarantine(self, table: TableConfig, rejected: pl.DataFrame, run_id: str,
+                    quarantined_at: datetime) -> int:
+        if rejected.is_empty():
+            return 0
+        return self._probe(rejected, f"""
+            INSERT INTO meta.quarantine
+            SELECT ?, ?, ?, row_key, rule, detail, raw_values, ?::TIMESTAMP FROM {PROBE}""",
+            [run_id, table.source, table.name, quarantined_at]).item()
+
+
+class Stage:
+    """The valid rows of one load, in Parquet files of a temporary folder under `root`, with
+    a position column; their keys stay in memory (small) for the duplicate checks."""
+
+    def __init__(self, table: TableConfig, root: Path):
+        self.table = table
+        root.mkdir(exist_ok=True)
+        self.folder = Path(tempfile.mkdtemp(prefix=f"{table.source}.{table.name}-", dir=root))
+        self._pending: list[pl.DataFrame] = []
+        self._keys: list[pl.DataFrame] = []
+        self._rows = self._files = 0
+
+    def __enter__(self) -> "Stage":
+        return self
+
+    def __exit__(self, *_) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def add(self, valid: pl.DataFrame) -> None:
+        self._pending.append(valid)
+        if sum(frame.height for frame in self._pending) >= CHUNK_ROWS:
+            self._flush()
+
+    def close(self) -> None:
+        self._flush()
+        if not self._files:  # no rows: an empty file still gives the stage its columns
+            self._pending.append(contract.empty_frame(self.table))
+            self._flush()
+
+    @property
+    def rows(self) -> int:
+        """Rows staged (once closed)."""
+        return self._rows
+
+    def keys(self) -> pl.DataFrame:
+        return pl.concat([contract.empty_frame(self.table).select(self.table.key), *self._keys])
+
+    @property
+    def relation(self) -> str:
+        return f"read_parquet({quote_literal(str(self.folder / '*.parquet'))})"
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        # one contiguous copy: the batches it came from (Arrow memory of the scanner, whose
+        # every column keeps its whole batch alive) are released, the keys kept stay small
+        chunk = pl.concat(self._pending, rechunk=True).with_row_index(ROW, offset=self._rows)
+        chunk = chunk.with_columns(pl.col(ROW).cast(pl.Int64))
+        self._pending.clear()
+        # uncompressed: written and read at disk speed; the files live for one load
+        chunk.write_parquet(self.folder / f"{self._files:06d}.parquet", compression="uncompressed")
+        self._keys.append(chunk.select(self.table.key))
+        self._rows += chunk.height
+        self._files += 1
+
+
+def _positions() -> pl.DataFrame:
+    return pl.DataFrame(schema={ROW: pl.Int64})
+
+
+def _raw(table: TableConfig) -> str:
+    return f"{quote_identifier(table.raw_schema)}.{quote_identifier(table.name)}"

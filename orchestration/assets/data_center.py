@@ -1,0 +1,61 @@
+"""The dbt project as Dagster assets: staging, intermediate, core, data quality, marts, registry."""
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from orchestration.dbt_project import data_center_project
+from orchestration.resources import ZhengaiPaths
+
+# The nightly job checks data, not code: dbt's unit tests read fixtures, never the
+# warehouse, so they run in `make test`, not every night.
+NIGHTLY_BUILD_ARGS = ["build", "--exclude", "resource_type:unit_test"]
+STATUS_MART = dg.AssetKey(["marts", "mart_quality__status"])
+
+
+class ZhengaiDbtTranslator(DagsterDbtTranslator):
+    """Keys read like the warehouse: raw_jw/jw_kq_xskqb, core/dim_student, marts/mart_…"""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            # Sources are keyed by their warehouse schema, as the ingest assets are.
+            return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"].lower()])
+        return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return dbt_resource_props["schema"]
+
+
+class DataCenterBuild(dg.Config):
+    """`zhengai sync --full-refresh` rebuilds the incremental models from all of raw."""
+
+    full_refresh: bool = False
+
+
+def full_refresh_config() -> dict:
+    """Run config of nightly_sync that rebuilds the incremental dbt models from all of raw."""
+    return {"ops": {"data_center": {"config": {"full_refresh": True}}}}
+
+
+def build_data_center_assets() -> dg.AssetsDefinition:
+    project = data_center_project()
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=ZhengaiDbtTranslator(),
+        # DuckDB has one writer: never run this next to the ingest step.
+        pool="warehouse_writer",
+    )
+    def data_center(context: dg.AssetExecutionContext, dbt: DbtCliResource, paths: ZhengaiPaths,
+                    config: DataCenterBuild):
+        """Staging, core (校本数据中心), data quality, the registry seeds and the indicator marts."""
+        # The dbt subprocess reads the warehouse path from the profile's environment.
+        os.environ["ZHENGAI_WAREHOUSE"] = str(paths.warehouse_path)
+        args = NIGHTLY_BUILD_ARGS + (["--full-refresh"] if config.full_refresh else [])
+        yield from dbt.cli(args, context=context).stream()
+
+    return data_center

@@ -1,0 +1,35 @@
+"""The warnings ledger as an asset: what the data center judged 预警, opened, worsened or resolved."""
+
+import dagster as dg
+
+from alerting.ledger import update_ledger
+from expectations.suites import judge_from_status
+from orchestration.assets.data_center import STATUS_MART
+from orchestration.resources import ZhengaiPaths
+from zhengai.clock import school_now
+
+WARNINGS_LEDGER = dg.AssetKey(["warnings", "ledger"])
+
+
+@dg.asset(
+    key=WARNINGS_LEDGER,
+    deps=[STATUS_MART],
+    group_name="warnings",
+    kinds={"sqlite"},
+    # It reads the warehouse in the process that writes it: never next to a writing step.
+    pool="warehouse_writer",
+    description=(
+        "预警台账：按 mart_quality__status 的判定记录新增、加重、恢复解除的预警（SQLite，重建仓库也保留）"
+        " · the warnings ledger, updated from the judged status"
+    ),
+)
+def warnings_ledger(context: dg.AssetExecutionContext, paths: ZhengaiPaths) -> dg.MaterializeResult:
+    changes = update_ledger(paths.ledger, judge_from_status(paths.warehouse_path), now=school_now())
+    context.log.info(
+        f"预警台账：新增 {len(changes.new)}，加重 {len(changes.worsened)}，解除 {len(changes.resolved)}，"
+        f"未变 {len(changes.unchanged)}"
+    )
+    return dg.MaterializeResult(metadata={
+        "new": len(changes.new), "worsened": len(changes.worsened),
+        "resolved": len(changes.resolved), "unchanged": len(changes.unchanged),
+    })

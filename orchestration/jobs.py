@@ -1,0 +1,56 @@
+"""The two jobs: the nightly sync and the warning dispatch."""
+
+from dataclasses import asdict
+
+import dagster as dg
+
+from alerting.dispatch import dispatch_warnings as send_digests
+from orchestration.resources import ZhengaiPaths
+from zhengai.clock import school_now
+
+nightly_sync = dg.define_asset_job(
+    "nightly_sync",
+    selection=dg.AssetSelection.all(),
+    description="夜间同步：源系统 → raw → dbt 数据中心与指标集市 → 质控点检查 → 预警台账 → 分析快照。",
+    # One process writes the DuckDB file, one step at a time.
+    executor_def=dg.in_process_executor,
+)
+
+
+class DeliveryConfig(dg.Config):
+    retries: int = 3  # further attempts per e-mail on a temporary SMTP error
+    backoff_seconds: float = 2.0  # wait before the first retry; doubles each time
+
+
+@dg.op(description="把台账中未通知的预警变化（新增、加重、解除、到期提醒、升级督办）按收件人汇总，每个收件人一封摘要邮件；无 SMTP 时写入 outbox。")
+def send_warning_digests(context: dg.OpExecutionContext, config: DeliveryConfig, paths: ZhengaiPaths):
+    report = send_digests(
+        paths.warehouse_path, paths.ledger, paths.outbox, paths.smtp_url, now=school_now(),
+        retries=config.retries, backoff_seconds=config.backoff_seconds,
+    )
+    for fallback in report.fallbacks:
+        context.log.warning(
+            f"{fallback.department_name}（{fallback.department_code}）没有可用邮箱（{fallback.reason}），"
+            f"{fallback.count} 条预警转发质量办（{fallback.routed_to}）"
+        )
+    for failure in report.failures:
+        # Nothing was marked as sent: the backlog sensor retries after retry_after_minutes.
+        context.log.error(f"未送达，留待下次分发：{failure['recipient']}（{failure['department_code']}）：{failure['error']}")
+    context.add_output_metadata(
+        {
+            "emails": len(report.emails),
+            "warnings_per_recipient": dict(report.warnings_per_department),
+            "subjects": [email.subject for email in report.emails],
+            "fallbacks": [asdict(fallback) for fallback in report.fallbacks],
+            "undelivered_changes": report.pending,
+        }
+    )
+    return report
+
+
+@dg.job(
+    description="预警分发：台账中尚未通知的预警变化 → 各收件人（责任部门、实体所属单位、学生辅导员）的摘要邮件。"
+    "夜间同步后由 dispatch_after_nightly_sensor 触发，发送失败或到期提醒由 dispatch_backlog_sensor 触发，也可手动运行。"
+)
+def dispatch_warnings():
+    send_warning_digests()

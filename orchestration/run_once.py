@@ -1,0 +1,123 @@
+"""`zhengai sync`: the nightly job and then the warning dispatch, once, in this process.
+
+The same job definitions the daemon runs, on the persistent instance when DAGSTER_HOME is
+set (so the runs show in the UI), for schools that run it from cron or by hand.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+import dagster as dg
+import duckdb
+
+from alerting.dispatch import COUNSELLOR_KEY
+from expectations.registry import load_departments_csv
+from orchestration.assets.analyst_snapshot import SNAPSHOT_KEY
+from orchestration.assets.data_center import full_refresh_config
+from orchestration.run_records import control_point_evaluations, failed_control_points
+from zhengai.settings import REGISTRY_DIR, Settings
+
+
+@dataclass
+class SyncSummary:
+    succeeded: bool
+    seconds: float
+    rows_by_source: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # read, loaded, quarantined
+    failed_tables: list[str] = field(default_factory=list)
+    models_built: int = 0
+    control_points_evaluated: int = 0
+    control_points_failed: list[str] = field(default_factory=list)
+    warnings_per_department: dict[str, int] = field(default_factory=dict)
+    emails: list = field(default_factory=list)
+    snapshot: str | None = None  # the analysts' snapshot, when this run replaced it
+    errors: list[str] = field(default_factory=list)
+
+
+def _instance() -> dg.DagsterInstance:
+    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+
+
+def _load_audit(settings: Settings, run_id: str) -> list[tuple]:
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        return con.execute(
+            "select source, table_name, rows_read, rows_loaded, rows_quarantined, status "
+            "from meta.load_audit where run_id = ? order by source, table_name",
+            [run_id],
+        ).fetchall()
+
+
+def run_sync(settings: Settings, instance: dg.DagsterInstance | None = None,
+             full_refresh: bool = False) -> SyncSummary:
+    from orchestration.definitions import build_definitions
+
+    started = time.perf_counter()
+    instance = instance or _instance()
+    defs = build_definitions(settings)
+    nightly = defs.resolve_job_def("nightly_sync").execute_in_process(
+        instance=instance, raise_on_error=False, run_config=full_refresh_config() if full_refresh else None)
+    summary = SyncSummary(succeeded=nightly.success, seconds=0.0)
+
+    for event in nightly.all_events:
+        if event.is_step_failure:
+            summary.errors.append(f"{event.step_key}: {event.event_specific_data.error.message.strip()}")
+    materialized = [event.asset_key.path for event in nightly.get_asset_materialization_events()]
+    summary.models_built = sum(1 for path in materialized if path[0] in {"staging", "intermediate", "core", "marts", "registry"})
+    if SNAPSHOT_KEY.path in materialized:
+        summary.snapshot = str(settings.snapshot)
+    sources: dict[str, list[int]] = {}
+    for source, table, read, loaded, quarantined, status in _load_audit(settings, nightly.run_id):
+        totals = sources.setdefault(source, [0, 0, 0])
+        totals[0] += read
+        totals[1] += loaded
+        totals[2] += quarantined
+        if status != "ok":
+            summary.failed_tables.append(f"{source}.{table}")
+    summary.rows_by_source = {k: tuple(v) for k, v in sources.items()}
+
+    summary.control_points_evaluated = len(control_point_evaluations(instance, nightly.run_id))
+    summary.control_points_failed = failed_control_points(instance, nightly.run_id)
+
+    if nightly.success:
+        dispatch = defs.resolve_job_def("dispatch_warnings").execute_in_process(instance=instance)
+        report = dispatch.output_for_node("send_warning_digests")
+        summary.warnings_per_department = dict(report.warnings_per_department)
+        summary.emails = list(report.emails)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def format_summary(summary: SyncSummary) -> str:
+    lines = ["", "══ zhengai 夜间同步摘要 ══"]
+    source_names = {"jw": "教务系统", "hr": "人事系统", "xg": "学工系统", "state": "状态数据平台"}
+    for source, (read, loaded, quarantined) in summary.rows_by_source.items():
+        lines.append(
+            f"  {source_names.get(source, source)}（{source}）：读取 {read:,} 行，入库 {loaded:,} 行，隔离 {quarantined:,} 行"
+        )
+    if summary.failed_tables:
+        lines.append(f"  加载失败的表：{'、'.join(summary.failed_tables)}（保留上次数据，见 meta.load_audit）")
+    lines.append(f"  dbt 构建模型与种子：{summary.models_built} 个")
+    lines.append(
+        f"  质控点检查：{summary.control_points_evaluated} 个，未通过 {len(summary.control_points_failed)} 个"
+        + (f"（{'、'.join(summary.control_points_failed)}）" if summary.control_points_failed else "")
+    )
+    if summary.warnings_per_department:
+        names = {d.department_code: d.name_zh for d in load_departments_csv(REGISTRY_DIR / "departments.csv")}
+        counsellors = {k: v for k, v in summary.warnings_per_department.items() if k.startswith(COUNSELLOR_KEY)}
+        for key, count in sorted(summary.warnings_per_department.items()):
+            if key not in counsellors:
+                lines.append(f"  本次通知预警 · {names.get(key, key)}：{count} 条")
+        if counsellors:
+            lines.append(f"  本次通知预警 · 辅导员（{len(counsellors)} 人）：{sum(counsellors.values())} 条")
+    else:
+        lines.append("  本次无新增预警需要通知")
+    lines.append(f"  分析快照：{summary.snapshot}（已更新）" if summary.snapshot else "  分析快照：未更新（本次构建未成功）")
+    lines.append(f"  邮件：{len(summary.emails)} 封")
+    for email in summary.emails:
+        lines.append(f"    - {email.subject}")
+    for error in summary.errors:
+        lines.append(f"  错误：{error}")
+    lines.append(f"  用时：{summary.seconds:.1f} 秒" + ("" if summary.succeeded else "（同步失败）"))
+    return "\n".join(lines)

@@ -1,0 +1,142 @@
+"""`zhengai` command line: generate a demo school, run the nightly sync once."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from zhengai.cli_warnings import warnings
+from zhengai.settings import Settings, default_data_dir
+
+
+@click.group(help="zhengai：诊改校本数据中心（数据采集、数据中心、质控点预警）。")
+def main() -> None:
+    pass
+
+
+@main.command(help="生成一所合成学校的四个源系统数据（教务、人事、学工、状态数据平台）。")
+@click.option("--students", default=3000, show_default=True, help="在校生人数")
+@click.option("--years", default=1, show_default=True, help="学年数")
+@click.option("--seed", default=42, show_default=True, help="随机种子（相同种子生成相同数据）")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="输出目录（默认 $ZHENGAI_DATA_DIR/sources）")
+@click.option("--append-day", "append_day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="不重新生成：在已有源数据上追加一天（YYYY-MM-DD，须晚于已有的最后一天）的上课、考勤与查寝记录")
+def generate(students: int, years: int, seed: int, out_dir: Path | None, append_day) -> None:
+    from school_generator import generate as generate_school
+
+    out_dir = out_dir or default_data_dir() / "sources"
+    started = time.perf_counter()
+    if append_day is not None:
+        from school_generator import append_day as append_one_day
+
+        try:
+            added = append_one_day(out_dir, append_day.date())
+        except (ValueError, FileNotFoundError) as exc:
+            raise click.ClickException(f"无法追加 {append_day.date()}：{exc}") from exc
+        click.echo(
+            f"已追加 {append_day.date()} 一天：上课记录 {added['JW_KQ_SKJLB']:,} 条，考勤 {added['JW_KQ_XSKQB']:,} 条，"
+            f"查寝 {added['XG_CQJL']:,} 条；目录 {out_dir}；用时 {time.perf_counter() - started:.1f} 秒。"
+        )
+        return
+    planted = generate_school(out_dir, students=students, seed=seed, years=years, progress=True)
+    click.echo(
+        f"已生成合成学校：{students} 名学生、{years} 个学年，种子 {seed}，目录 {out_dir}；"
+        f"预埋问题 {len(planted.get('findings', planted))} 项；用时 {time.perf_counter() - started:.1f} 秒。"
+    )
+
+
+@main.command(help="运行一次夜间同步（采集 → dbt 构建 → 质控点检查）并分发预警，全部在本进程内。")
+@click.option("--full-refresh", is_flag=True,
+              help="从全部原始数据重建增量模型（源系统删除了记录、或维度变化而其记录未重新接入时使用）")
+def sync(full_refresh: bool) -> None:
+    from orchestration.run_once import format_summary, run_sync
+
+    summary = run_sync(Settings.from_env(), full_refresh=full_refresh)
+    click.echo(format_summary(summary))
+    if not summary.succeeded:
+        raise SystemExit(1)
+
+
+@main.command(help="把分析快照中的指标集市发布到 PostgreSQL 模式，并授予只读角色查询权限（供 FineBI、Superset、Metabase 连接）。")
+@click.option("--to", "url", required=True, metavar="URL",
+              help="PostgreSQL 连接地址，如 postgresql://postgres@127.0.0.1:5432/zhengai")
+@click.option("--schema", default="zhengai_marts", show_default=True, help="目标模式（整体替换其中由 zhengai 发布的表）")
+@click.option("--role", default="zhengai_reader", show_default=True, help="只读角色（不存在则创建）")
+@click.option("--role-password", default=None,
+              help="给只读角色设置登录密码（BI 工具用该角色直接登录）；不给则为 NOLOGIN 角色，用 GRANT 授予登录账号")
+def publish(url: str, schema: str, role: str, role_password: str | None) -> None:
+    import duckdb
+    import psycopg2
+
+    from serving.publish import publish_to_postgres
+
+    settings = Settings.from_env()
+    try:
+        report = publish_to_postgres(settings.snapshot, url, schema=schema, role=role, role_password=role_password)
+    except (ValueError, FileNotFoundError, psycopg2.Error, duckdb.Error) as exc:
+        raise click.ClickException(f"发布失败：{str(exc).strip()}") from exc
+    click.echo(f"已发布到 PostgreSQL 模式 {report.schema}（快照时间 {report.snapshot_published_at:%Y-%m-%d %H:%M}）：")
+    for table, rows in report.tables.items():
+        click.echo(f"  {table}：{rows:,} 行")
+    if report.dropped:
+        click.echo(f"  已删除集市中不再存在的表：{'、'.join(report.dropped)}")
+    click.echo(
+        f"共 {len(report.tables)} 张表、{report.rows:,} 行；只读角色 {report.role} 可查询；用时 {report.seconds:.1f} 秒。"
+    )
+
+
+@main.command("ingest")
+@click.option("--warehouse", type=click.Path(path_type=Path), required=True,
+              help="DuckDB 数据仓库文件")
+@click.option("--url", "urls", multiple=True, metavar="SOURCE=URL",
+              help="业务系统连接：jw=postgresql+psycopg2://…、hr=sqlite:///…、xg=csv:///导出目录")
+@click.option("--state-path", type=click.Path(path_type=Path), default=None,
+              help="状态数据平台工作簿目录（<年份>.xlsx）")
+@click.option("--source", "sources", multiple=True, help="只加载这些数据源（默认全部）")
+@click.option("--batch-size", type=int, default=None, help="每批读取行数")
+@click.option("--fast-path", type=click.Choice(["auto", "off"]), default=None,
+              help="auto：用 DuckDB 扫描器快速读取；off：只用 SQLAlchemy")
+@click.option("--progress/--no-progress", default=True, help="大表显示进度条")
+def ingest_by_hand(warehouse: Path, urls: tuple[str, ...], state_path: Path | None,
+                   sources: tuple[str, ...], batch_size: int | None, fast_path: str | None,
+                   progress: bool) -> None:
+    """加载业务系统与状态数据平台的数据到数据仓库（raw_* 与 meta.*）。"""
+    source_urls = {}
+    for item in urls:
+        name, sep, url = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"应为 数据源=连接串，得到 {item!r}", param_hint="--url")
+        source_urls[name] = url
+    from ingest import format_load_summary, load_config, run_ingest
+
+    config = load_config()
+    if batch_size:
+        config = dataclasses.replace(config, batch_size=batch_size)
+    if fast_path:
+        config = config.with_fast_path(fast_path)
+    chosen = list(sources) or [name for name, spec in config.sources.items()
+                               if spec.kind != "sql" or name in source_urls]
+    if any(config.sources[s].kind == "xlsx" for s in chosen if s in config.sources) \
+            and state_path is None:
+        raise click.BadParameter("加载状态数据平台需要 --state-path", param_hint="--state-path")
+    run_id = f"manual-{datetime.now():%Y%m%d-%H%M%S}"
+    try:
+        results = run_ingest(warehouse, source_urls, state_path, run_id=run_id,
+                             sources=chosen, progress=progress, config=config)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    click.echo(format_load_summary(results))
+    click.echo(f"  批次号：{run_id}")
+    if any(r.status != "ok" for r in results):
+        raise SystemExit(1)
+
+
+main.add_command(warnings)
+
+if __name__ == "__main__":
+    main()
