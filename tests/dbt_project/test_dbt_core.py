@@ -8,7 +8,7 @@ from dbt_school import TERM_1, TERM_2, TERM_DAYS, raw_table_columns
 
 def test_models_land_in_the_fixed_schemas(warehouse):
     schemas = {name for (name,) in warehouse.execute("select distinct table_schema from information_schema.tables").fetchall()}
-    assert {"staging", "core", "marts", "registry", "snapshots"} <= schemas
+    assert {"staging", "intermediate", "core", "data_quality", "marts", "registry", "snapshots"} <= schemas
     assert not {name for name in schemas if name.startswith("main_")}
 
 
