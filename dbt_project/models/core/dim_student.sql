@@ -3,9 +3,7 @@
 -- the authority on who is a student, 学工 adds the counsellor and the dorm.
 -- Personal data (national id, phone, family finances) is not carried into the data center.
 with register as (
-    select *
-    from {{ latest_per_key(ref('stg_jw__student_register'), 'student_number', where='student_number is not null') }}
-        as latest
+    select * from {{ ref('int_jw__registered_students') }}
 ),
 
 student_affairs as (

@@ -21,7 +21,6 @@
 -#}
 -- Read only by incremental builds:
 -- depends_on: {{ ref('stg_jw__student_register') }}
--- depends_on: {{ ref('stg_jw__teaching_classes') }}
 {{
     config(
         materialized='incremental',
@@ -62,7 +61,7 @@ arrived as not materialized (
 
 reloaded_students as (
     -- register rows (re)loaded, and every student id sharing their student number
-    -- (dim_student keeps one register row per student number)
+    -- (int_jw__registered_students keeps one register row per student number)
     select student_id from {{ ref('stg_jw__student_register') }}
     where student_number in (
         select student_number from {{ ref('stg_jw__student_register') }} where {{ since_last_build }}
@@ -178,8 +177,8 @@ classified as (
         {%- endif %}
     from batch
     left join sessions on sessions.session_id = batch.session_id
-    left join {{ ref('dim_student') }} as students on students.student_id = batch.student_id
-    left join {{ ref('dim_teaching_class') }} as teaching_classes
+    left join {{ ref('int_jw__registered_students') }} as students on students.student_id = batch.student_id
+    left join {{ ref('stg_jw__teaching_classes') }} as teaching_classes
         on teaching_classes.teaching_class_id = sessions.teaching_class_id
 )
 

@@ -53,7 +53,7 @@ keys_to_reclassify as (
     where dorm_check_id in (select dorm_check_id from arrived where dorm_check_id is not null)
     union all
     -- Register row of the student number (re)loaded since the last build started: is the
-    -- student still in dim_student?
+    -- student still in the register?
     select dorm_check_id from {{ this }}
     where student_number in (
         select student_number from {{ ref('stg_jw__student_register') }}
@@ -117,7 +117,7 @@ classified as (
         batch.previous_classified_at
         {%- endif %}
     from batch
-    left join {{ ref('dim_student') }} as students on students.student_number = batch.student_number
+    left join {{ ref('int_jw__registered_students') }} as students on students.student_number = batch.student_number
 )
 
 -- month and the is_* flags are computed by fct_dorm_check from check_date and
