@@ -74,10 +74,7 @@ sanctions_by_term as (
 ),
 
 enrolled_by_term as (
-    select distinct students.student_number, enrolments.term_name as period
-    from {{ ref('stg_jw__course_enrolments') }} as enrolments
-    inner join {{ ref('dim_student') }} as students on students.student_id = enrolments.student_id
-    where enrolments.term_name is not null
+    select student_number, term_name as period from {{ ref('fct_student_term_enrolment') }}
 ),
 
 active_by_term as (
