@@ -5,7 +5,7 @@ select
     case {{ clean_text('LX') }} when '奖励' then 'honour' when '处分' then 'sanction' end as record_kind,
     {{ clean_text('MC') }} as record_name,
     {{ clean_text('JB') }} as record_level_zh,
-    {{ to_date('RQ') }} as record_date,
+    {{ parse_source_date('RQ') }} as record_date,
     _load_id,
     _loaded_at
 from {{ source('hr', 'RS_JCJL') }}

@@ -4,7 +4,7 @@ select
     {{ clean_text('CGLX') }} as output_kind_zh,
     {{ clean_text('MC') }} as output_title,
     {{ clean_text('JB') }} as output_level_zh,
-    {{ to_date('RQ') }} as output_date,
+    {{ parse_source_date('RQ') }} as output_date,
     _load_id,
     _loaded_at
 from {{ source('hr', 'KY_CGXX') }}

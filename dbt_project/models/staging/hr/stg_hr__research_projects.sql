@@ -4,9 +4,9 @@ select
     {{ clean_text('XMMC') }} as project_name,
     {{ clean_text('XMLB') }} as project_kind_zh,
     {{ clean_text('JB') }} as project_level_zh,
-    {{ to_date('LXRQ') }} as approval_date,
+    {{ parse_source_date('LXRQ') }} as approval_date,
     {{ try_cast_as('DZJF', 'double', 'double') }} as funds_received_wan,
-    {{ to_timestamp('GXSJ') }} as updated_at,
+    {{ parse_source_timestamp('GXSJ') }} as updated_at,
     _load_id,
     _loaded_at
 from {{ source('hr', 'KY_XMXX') }}

@@ -4,7 +4,7 @@ select
     {{ clean_text('GH') }} as staff_id,
     {{ clean_text('XM') }} as staff_name,
     case {{ clean_text('XB') }} when '男' then 'male' when '女' then 'female' end as gender,
-    {{ to_date('CSRQ') }} as birth_date,
+    {{ parse_source_date('CSRQ') }} as birth_date,
     {{ clean_text('DZYX') }} as work_email,
     {{ clean_text('BMDM') }} as hr_department_code,
     {{ clean_text('RYLB') }} as staff_category_zh,
@@ -30,11 +30,11 @@ select
     {{ yes_no_flag('SFSS') }} as is_dual_qualified,
     {{ yes_no_flag('SFGG') }} as is_key_teacher,
     {{ yes_no_flag('SFZYDTR') }} as is_major_leader,
-    {{ to_date('RZRQ') }} as hire_date,
+    {{ parse_source_date('RZRQ') }} as hire_date,
     {{ clean_text('ZT') }} as employment_status_zh,
     case {{ clean_text('ZT') }} when '在职' then 'active' when '离职' then 'left' when '退休' then 'retired' end
         as employment_status,
-    {{ to_timestamp('GXSJ') }} as updated_at,
+    {{ parse_source_timestamp('GXSJ') }} as updated_at,
     _load_id,
     _loaded_at
 from {{ source('hr', 'RS_JZGJBXX') }}

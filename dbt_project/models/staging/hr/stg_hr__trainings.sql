@@ -3,8 +3,8 @@ select
     {{ clean_text('GH') }} as staff_id,
     {{ clean_text('PXMC') }} as training_name,
     {{ clean_text('PXLB') }} as training_kind_zh,
-    {{ to_date('KSRQ') }} as start_date,
-    {{ to_date('JSRQ') }} as end_date,
+    {{ parse_source_date('KSRQ') }} as start_date,
+    {{ parse_source_date('JSRQ') }} as end_date,
     {{ try_cast_as('XS', 'double', 'double') }} as hours,
     _load_id,
     _loaded_at

@@ -19,7 +19,7 @@ select
         when 4 then '旷课'
         when 5 then '请假'
     end as attendance_status_zh,
-    {{ to_timestamp('CJSJ') }} as recorded_at,
+    {{ parse_source_timestamp('CJSJ') }} as recorded_at,
     _load_id,
     _loaded_at
 from {{ source('jw', 'JW_KQ_XSKQB') }}

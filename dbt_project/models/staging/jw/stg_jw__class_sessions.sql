@@ -1,7 +1,7 @@
 select
     {{ try_cast_as('SKJL_ID', 'bigint', 'bigint') }} as session_id,
     {{ clean_text('JXB_ID') }} as teaching_class_id,
-    {{ to_date('SKRQ') }} as session_date,
+    {{ parse_source_date('SKRQ') }} as session_date,
     {{ clean_text('JC') }} as period_slots,
     {{ try_cast_as('XS', 'integer', 'bigint') }} as periods,
     _load_id,

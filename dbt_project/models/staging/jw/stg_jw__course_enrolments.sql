@@ -6,7 +6,7 @@ select
     {{ try_cast_as('XNM', 'integer', 'bigint') }} as school_year_start,
     {{ clean_text('XQM') }} as term_code,
     {{ term_name(try_cast_as('XNM', 'integer', 'bigint'), 'XQM') }} as term_name,
-    {{ to_timestamp('GXSJ') }} as updated_at,
+    {{ parse_source_timestamp('GXSJ') }} as updated_at,
     _load_id,
     _loaded_at
 from {{ source('jw', 'JW_XK_XSXKB') }}

@@ -16,7 +16,7 @@ select
         when '补考' then 'make_up'
         when '重修' then 'retake'
     end as exam_type,
-    {{ to_timestamp('GXSJ') }} as updated_at,
+    {{ parse_source_timestamp('GXSJ') }} as updated_at,
     _load_id,
     _loaded_at
 from {{ source('jw', 'JW_CJ_XSCJB') }}

@@ -24,8 +24,8 @@ select
         when '04' then '毕业'
         when '05' then '保留学籍'
     end as register_status_zh,
-    {{ to_date('RXRQ') }} as entry_date,
-    {{ to_timestamp('GXSJ') }} as updated_at,
+    {{ parse_source_date('RXRQ') }} as entry_date,
+    {{ parse_source_timestamp('GXSJ') }} as updated_at,
     _load_id,
     _loaded_at
 from {{ source('jw', 'JW_XJGL_XSJBXXB') }}

@@ -2,7 +2,7 @@ select
     {{ clean_text('TK_ID') }} as visit_id,
     {{ clean_text('JXB_ID') }} as teaching_class_id,
     {{ clean_text('JGH_ID') }} as teacher_staff_id,
-    {{ to_date('TKRQ') }} as visit_date,
+    {{ parse_source_date('TKRQ') }} as visit_date,
     {{ try_cast_as('PF', 'double', 'double') }} as score,
     {{ clean_text('DDR') }} as supervisor,
     _load_id,

@@ -8,7 +8,7 @@ select
     {{ clean_text('JGH_ID') }} as teacher_staff_id,
     {{ try_cast_as('ZXS', 'double', 'double') }} as total_periods,
     {{ clean_text('KKBM_ID') }} as offering_org_id,
-    {{ to_timestamp('GXSJ') }} as updated_at,
+    {{ parse_source_timestamp('GXSJ') }} as updated_at,
     _load_id,
     _loaded_at
 from {{ source('jw', 'JW_JXRW_JXBXXB') }}

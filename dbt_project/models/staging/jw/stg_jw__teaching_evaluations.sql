@@ -5,7 +5,7 @@ select
     {{ clean_text('XH_ID') }} as student_id,
     {{ clean_text('XH_ID') }} is null as is_anonymous,
     {{ try_cast_as('ZF', 'double', 'double') }} as total_score,
-    {{ to_timestamp('PJSJ') }} as evaluated_at,
+    {{ parse_source_timestamp('PJSJ') }} as evaluated_at,
     _load_id,
     _loaded_at
 from {{ source('jw', 'JW_PJ_XSPFB') }}

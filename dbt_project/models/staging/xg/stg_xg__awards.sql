@@ -7,7 +7,7 @@ select
         as award_kind,
     {{ clean_text('JB') }} as award_level_zh,
     {{ try_cast_as('JE', 'double', 'double') }} as amount_yuan,
-    {{ to_date('RQ') }} as award_date,
+    {{ parse_source_date('RQ') }} as award_date,
     _load_id,
     _loaded_at
 from {{ source('xg', 'XG_JZXJ') }}

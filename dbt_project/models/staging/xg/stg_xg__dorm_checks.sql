@@ -1,7 +1,7 @@
 select
     {{ try_cast_as('JL_ID', 'bigint', 'bigint') }} as dorm_check_id,
     {{ clean_text('XH') }} as student_number,
-    {{ to_date('CQRQ') }} as check_date,
+    {{ parse_source_date('CQRQ') }} as check_date,
     {{ clean_text('ZT') }} as dorm_status_zh,
     case {{ clean_text('ZT') }}
         when '在寝' then 'in_dorm'
@@ -10,7 +10,7 @@ select
         when '请假' then 'leave'
     end as dorm_status,
     {{ clean_text('JLR') }} as recorded_by,
-    {{ to_timestamp('JLSJ') }} as recorded_at,
+    {{ parse_source_timestamp('JLSJ') }} as recorded_at,
     _load_id,
     _loaded_at
 from {{ source('xg', 'XG_CQJL') }}

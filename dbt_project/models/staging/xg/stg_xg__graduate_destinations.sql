@@ -16,7 +16,7 @@ select
     {{ yes_no_flag('SFDK') }} as matches_major,
     {{ try_cast_as('YX', 'double', 'double') }} as monthly_pay_yuan,
     {{ clean_text('JYSF') }} as work_province,
-    {{ to_timestamp('GXSJ') }} as updated_at,
+    {{ parse_source_timestamp('GXSJ') }} as updated_at,
     _load_id,
     _loaded_at
 from {{ source('xg', 'XG_BYQX') }}

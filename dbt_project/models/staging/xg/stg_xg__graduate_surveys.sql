@@ -4,7 +4,7 @@ select
     {{ try_cast_as('BYNF', 'integer', 'bigint') }} as graduation_year,
     {{ try_cast_as('BYSMYD', 'integer', 'bigint') }} as graduate_satisfaction,
     {{ try_cast_as('DWMYD', 'integer', 'bigint') }} as employer_satisfaction,
-    {{ to_date('DCRQ') }} as survey_date,
+    {{ parse_source_date('DCRQ') }} as survey_date,
     _load_id,
     _loaded_at
 from {{ source('xg', 'XG_GZDC') }}

@@ -6,7 +6,7 @@ select
     {{ clean_text('SSLH') }} as dorm_building,
     {{ clean_text('SSH') }} as dorm_room,
     {{ clean_text('JJKN') }} as financial_hardship_zh,
-    {{ to_timestamp('GXSJ') }} as updated_at,
+    {{ parse_source_timestamp('GXSJ') }} as updated_at,
     _load_id,
     _loaded_at
 from {{ source('xg', 'XG_XSXX') }}
