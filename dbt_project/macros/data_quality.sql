@@ -113,8 +113,8 @@ where exclusion_reason is not null
 {%- endmacro %}
 
 {#- ------------------------------------------------------------------------------------
-    The classified intermediates of the two big logs (models/intermediate) and the tests
-    on them and on their facts.
+    Helpers of the incremental classified intermediates of the two big logs
+    (models/intermediate).
 -------------------------------------------------------------------------------------- -#}
 
 {#- Time of this classification: the start of the dbt run, in the machine's local time

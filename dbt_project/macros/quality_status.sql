@@ -1,5 +1,5 @@
-{#- The one rule that judges an indicator value against its control point
-    (INDICATORS.md "How a control point judges a value"). Thresholds run from best to
+{#- The one rule that judges an indicator value against its control point, kept in this
+    one place (mart_quality__status calls it). Thresholds run from best to
     worst: target, standard, warning. 预警 is strictly beyond the warning value, so a
     value equal to the warning value is still 未达标; when the three values coincide
     (e.g. nights out 0/0/0) the best status wins: 0 is 达成目标 and 1 is 预警. A value

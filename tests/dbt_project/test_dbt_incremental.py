@@ -170,7 +170,7 @@ def test_only_changed_rows_get_a_new_classification_time(nightly):
     stamped = dict(Counter(query(second, f"select check_in_id, _classified_at > cast('{first_time}' as timestamp)"
                                          f" from {CHECK_INS}")))
     assert {key for (key, newer) in stamped if newer} == changed
-    # the same on the fact, which H3's snapshot reads
+    # the same on the fact, which the analysts' snapshot reads
     assert query(second, "select count(*) from core.fct_attendance"
                          f" where _classified_at > cast('{first_time}' as timestamp)") == [(len(changed) - 1,)]
 

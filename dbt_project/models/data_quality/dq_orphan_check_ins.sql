@@ -1,6 +1,4 @@
--- Check-ins that could not enter fct_attendance, one row each with the reason: the rows
--- of int_jw__check_ins_classified with an exclusion_reason. Every check-in (KQ_ID counted
--- once) is either in the fact or here.
+-- Every check-in (each KQ_ID once) is either in fct_attendance or here.
 select
     check_in_id,
     session_id,
