@@ -1,11 +1,7 @@
 {#- SQL that differs between the warehouse (DuckDB) and the benchmark's peer (PostgreSQL 15).
-    Each macro dispatches on the adapter: duckdb__ is the nightly path and emits exactly the
-    SQL the models wrote before (so the warehouse builds the same tables, just as fast);
-    default__ is the peer's. Models and macros call these instead of engine-only functions.
-    Portable SQL needs no macro: explicit `group by` lists (no `group by all`), subqueries
-    with row_number() instead of `qualify`, cast(x as T) instead of x::T, `double precision`
-    instead of `double`, interval '1 day', count(*) filter (where ...), bool_or, grouping
-    sets, make_date on integer arguments. -#}
+    Each macro dispatches on the adapter: duckdb__ is the nightly path, in DuckDB's own
+    functions (fast), default__ the peer's. Models call these instead of engine-only
+    functions; what portable SQL looks like is in the project README. -#}
 
 {#- A value that does not convert becomes null (DuckDB's try_cast).
     `type` is one of bigint, integer, double, boolean, date, timestamp.

@@ -113,8 +113,8 @@ where exclusion_reason is not null
 {%- endmacro %}
 
 {#- ------------------------------------------------------------------------------------
-    The classified intermediates of the two big logs (models/intermediate) and the tests
-    on them and on their facts.
+    Helpers of the incremental classified intermediates of the two big logs
+    (models/intermediate).
 -------------------------------------------------------------------------------------- -#}
 
 {#- Time of this classification: the start of the dbt run, in the machine's local time
@@ -149,31 +149,5 @@ where exclusion_reason is not null
         1 = 1
     {%- else -%}
         {{ column }} > cast('{{ since }}' as timestamp)
-    {%- endif -%}
-{%- endmacro %}
-
-{#- dbt's get_where_subquery, plus one placeholder for the tests on the big logs:
-    `where: __latest_classification__` keeps the rows of the latest classification
-    (_classified_at = its largest value, read when the test runs, as a literal), so a
-    nightly build tests the rows it added or changed, not 32 million; after a full
-    rebuild every row has that time and everything is tested. -#}
-{% macro get_where_subquery(relation) -%}
-    {%- set where = config.get('where', '') -%}
-    {%- if where and '__latest_classification__' in where -%}
-        {%- set latest = none -%}
-        {%- if execute -%}
-            {%- set latest = run_query('select max(_classified_at) from ' ~ relation).rows[0][0] -%}
-        {%- endif -%}
-        {%- set condition = '1 = 1' if latest is none
-            else "_classified_at >= cast('" ~ latest ~ "' as timestamp)" -%}
-        {%- set where = where | replace('__latest_classification__', condition) -%}
-    {%- endif -%}
-    {%- if where -%}
-        {%- set filtered -%}
-            (select * from {{ relation }} where {{ where }}) dbt_subquery
-        {%- endset -%}
-        {%- do return(filtered) -%}
-    {%- else -%}
-        {%- do return(relation) -%}
     {%- endif -%}
 {%- endmacro %}

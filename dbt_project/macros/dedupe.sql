@@ -1,19 +1,9 @@
-{#- Keep one row per key: the most recently loaded one (largest _loaded_at; a null
-    _loaded_at loses). Rows without a key are all kept so that the data-quality models can
-    report them instead of losing them.
-
-    `latest_per_key(relation, key, where=none)` is a subquery to put after `from`
-    (`relation`: a ref, or a parenthesised subquery):
-
-        from {{ latest_per_key(ref('stg_jw__grades'), 'grade_id') }} as grades
-
-    Portable (DuckDB and PostgreSQL): row_number() in a subquery, no `qualify`. The column
-    list is read from the relation when dbt executes, so the helper column _copy_rank does
-    not leak into `select *`; where the columns cannot be read (parsing, a subquery,
-    unit-test fixtures) it is `*` and _copy_rank comes along.
-
-    The two big logs (check-ins, dorm checks) are not ranked whole: their intermediates
-    (models/intermediate) count copies per key and rank only the keys that repeat. -#}
+{#- One row per key: the most recently loaded (largest _loaded_at; null loses). Rows without a
+    key are all kept, so the data-quality models can report them instead of losing them.
+    Use after `from`: {{ latest_per_key(ref('stg_jw__grades'), 'grade_id') }} as grades.
+    Portable: row_number() in a subquery, no `qualify`. The column list is read from the
+    relation when dbt executes so the helper _copy_rank does not leak into `select *` (it
+    does where the columns cannot be read: subqueries, unit-test fixtures). -#}
 {% macro latest_per_key(relation, key, where=none) -%}
     {%- set columns = [] -%}
     {%- if execute and relation is not string -%}

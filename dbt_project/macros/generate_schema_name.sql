@@ -1,6 +1,6 @@
-{#- Models land in exactly the schema they are configured with (staging, core, marts,
-    registry), not in "<target schema>_<custom schema>": analysts and the other parts of
-    zhengai address them by these fixed names. -#}
+{#- Models land in exactly the schema they are configured with (the folder names: staging,
+    intermediate, core, data_quality, marts; snapshots; registry for the seeds), not in
+    "<target schema>_<custom schema>": analysts and the rest of zhengai use these fixed names. -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}
     {%- if custom_schema_name is none -%}
         {{ target.schema }}

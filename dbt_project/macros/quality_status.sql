@@ -1,10 +1,7 @@
-{#- The one rule that judges an indicator value against its control point
-    (INDICATORS.md "How a control point judges a value"). Thresholds run from best to
-    worst: target, standard, warning. 预警 is strictly beyond the warning value, so a
-    value equal to the warning value is still 未达标; when the three values coincide
-    (e.g. nights out 0/0/0) the best status wins: 0 is 达成目标 and 1 is 预警. A value
-    without enough data behind it (denominator below min_denominator) or without a value
-    at all gets 数据不足, never a warning. -#}
+{#- The one rule that judges an indicator value against its control point (called by
+    mart_quality__status only). Thresholds run from best to worst: target, standard, warning;
+    预警 is strictly beyond the warning value. When they coincide (nights out 0/0/0) the best
+    status wins. Without a value, or with a denominator below min_denominator: 数据不足. -#}
 {% macro quality_status(value, denominator, direction, target, standard, warning, min_denominator) -%}
     case
         when {{ value }} is null then '数据不足'

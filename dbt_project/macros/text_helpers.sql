@@ -9,11 +9,12 @@
     case {{ clean_text(column) }} when '是' then true when '否' then false end
 {%- endmacro %}
 
-{#- Dates arrive as 'YYYY-MM-DD' text; a value that does not parse becomes null. -#}
-{% macro to_date(column) -%}
+{#- Dates and times arrive as 'YYYY-MM-DD[ HH:MM:SS]' text; a value that does not parse
+    becomes null. -#}
+{% macro parse_source_date(column) -%}
     {{ try_cast_as(clean_text(column), 'date', trimmed=true) }}
 {%- endmacro %}
 
-{% macro to_timestamp(column) -%}
+{% macro parse_source_timestamp(column) -%}
     {{ try_cast_as(clean_text(column), 'timestamp', trimmed=true) }}
 {%- endmacro %}

@@ -8,7 +8,7 @@ from tests.dbt_project.dbt_school import TERM_1, TERM_2, TERM_DAYS, raw_table_co
 
 def test_models_land_in_the_fixed_schemas(warehouse):
     schemas = {name for (name,) in warehouse.execute("select distinct table_schema from information_schema.tables").fetchall()}
-    assert {"staging", "core", "marts", "registry", "snapshots"} <= schemas
+    assert {"staging", "intermediate", "core", "data_quality", "marts", "registry", "snapshots"} <= schemas
     assert not {name for name in schemas if name.startswith("main_")}
 
 
@@ -22,7 +22,7 @@ def test_every_source_table_has_a_staging_model(dbt_build_dir):
         if parent.startswith("source.")
     }
     assert staged == set(raw_table_columns())
-    assert len(staged) == 36  # 35 source tables of SOURCES.md and ingest's quarantine
+    assert len(staged) == 36  # 35 source tables of ingest/sources.yml and ingest's quarantine
 
 
 def test_term_names_and_dates_come_from_the_data(warehouse):

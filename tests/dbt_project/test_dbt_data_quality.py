@@ -1,4 +1,4 @@
-"""The data-quality findings for the engineers (core.dq_*) on the hand-made school's planted
+"""The data-quality findings for the engineers (data_quality.dq_*) on the hand-made school's planted
 problems (dbt_school.add_data_quality_cases and the student cases)."""
 
 from tests.dbt_project.dbt_school import raw_table_columns
@@ -9,7 +9,7 @@ def rows(warehouse, sql):
 
 
 def test_every_excluded_record_is_listed_with_its_reason(warehouse):
-    assert rows(warehouse, "select source_table, entity_key, reason from core.dq_excluded_records") == sorted([
+    assert rows(warehouse, "select source_table, entity_key, reason from data_quality.dq_excluded_records") == sorted([
         ("raw_hr.RS_PXJL", None, "missing_staff_id"),
         ("raw_hr.RS_PXJL", "T011", "missing_date"),
         ("raw_jw.JW_CJ_XSCJB", "X999", "student_not_in_register"),
@@ -41,13 +41,13 @@ def test_no_record_disappears_between_staging_and_core(warehouse):
         staged, kept, excluded = warehouse.execute(
             f"select (select count(distinct {key}) from staging.{staging}),"
             f" (select count(*) from core.{fact}),"
-            f" (select count(*) from core.dq_excluded_records where source_table = '{table}')"
+            f" (select count(*) from data_quality.dq_excluded_records where source_table = '{table}')"
         ).fetchone()
         assert staged == kept + excluded, table
 
 
 def test_orphan_keys_per_fact(warehouse):
-    assert rows(warehouse, "select fact_model, key_column, key_value, records from core.dq_orphan_keys") == sorted([
+    assert rows(warehouse, "select fact_model, key_column, key_value, records from data_quality.dq_orphan_keys") == sorted([
         ("dim_staff", "BMDM", "B9999", 1),
         ("dim_student", "FDYGH", "C404", 1),
         ("dim_student", "XH", "2024999", 1),
@@ -63,7 +63,7 @@ def test_orphan_keys_per_fact(warehouse):
 
 
 def test_duplicates_removed_by_ingest_and_by_the_data_center(warehouse):
-    found = rows(warehouse, "select source_table, detected_by, duplicate_rows from core.dq_duplicates_removed")
+    found = rows(warehouse, "select source_table, detected_by, duplicate_rows from data_quality.dq_duplicates_removed")
     # ingest's quarantine (KQ_ID 90001) and the two KQ_IDs that reached raw twice
     assert found == sorted([("raw_jw.JW_KQ_XSKQB", "ingest", 1), ("raw_jw.JW_KQ_XSKQB", "data_center", 1),
                             ("raw_jw.JW_KQ_XSKQB", "data_center", 1)], key=repr)
@@ -71,7 +71,7 @@ def test_duplicates_removed_by_ingest_and_by_the_data_center(warehouse):
 
 def test_codes_outside_the_contract(warehouse):
     assert rows(warehouse, "select source_table, column_name, code_value, detected_by, records"
-                           " from core.dq_codes_outside_contract") == sorted([
+                           " from data_quality.dq_codes_outside_contract") == sorted([
         ("raw_hr.RS_JZGJBXX", "BMDM", "B9999", "data_center", 1),
         ("raw_jw.JW_CJ_XSCJB", "CJ", "A+", "data_center", 1),
         ("raw_jw.JW_KQ_XSKQB", "KQZT", "9", "ingest", 1),
@@ -79,19 +79,19 @@ def test_codes_outside_the_contract(warehouse):
 
 
 def test_state_platform_against_hr_teacher_by_teacher_and_by_count(warehouse):
-    assert rows(warehouse, "select staff_id, state_name, hr_name, finding from core.dq_state_teachers_vs_hr") == sorted([
+    assert rows(warehouse, "select staff_id, state_name, hr_name, finding from data_quality.dq_state_teachers_vs_hr") == sorted([
         ("T002", "staff-T002", "staff-T002", "state_teacher_not_full_time_in_hr"),
         ("T010", "another-name", "teacher-T010", "name_differs"),
         ("T011", None, "staff-T011", "hr_teacher_missing_from_state"),
         ("T099", "unknown", None, "state_teacher_missing_from_hr"),
     ], key=repr)
     assert rows(warehouse, "select department_code, state_teachers, hr_teachers, difference"
-                           " from core.dq_state_teacher_counts") == [("101", 2, 2, 0), ("102", 3, 2, 1), ("ALL", 5, 4, 1)]
+                           " from data_quality.dq_state_teacher_counts") == [("101", 2, 2, 0), ("102", 3, 2, 1), ("ALL", 5, 4, 1)]
 
 
 def test_state_platform_against_the_register_per_major_and_cohort(warehouse):
     assert rows(warehouse, "select major_code, cohort_year, state_students, register_students, finding"
-                           " from core.dq_state_students_vs_register") == [
+                           " from data_quality.dq_state_students_vs_register") == [
         ("510201", 2023, 11, 10, "count_differs"),
         ("530302", 2024, 0, 1, "missing_from_state"),
         ("999999", 2024, 5, 0, "major_missing_from_register"),
@@ -99,7 +99,7 @@ def test_state_platform_against_the_register_per_major_and_cohort(warehouse):
 
 
 def test_summary_counts_every_check(warehouse):
-    summary = dict(warehouse.execute("select model_name, findings from core.dq_findings_summary").fetchall())
+    summary = dict(warehouse.execute("select model_name, findings from data_quality.dq_findings_summary").fetchall())
     assert summary == {
         "dq_excluded_records": 9, "dq_orphan_check_ins": 1, "dq_orphan_keys": 11, "dq_duplicates_removed": 3,
         "dq_codes_outside_contract": 3, "dq_state_teachers_vs_hr": 4, "dq_state_teacher_counts": 1,

@@ -60,13 +60,13 @@ def test_every_planted_data_quality_problem_is_reported(demo):
 
     checks = {
         "state_a6_1_teacher_missing_from_hr": lambda f: found(
-            "select count(*) from core.dq_state_teachers_vs_hr where staff_id = ? and collection_year = ?"
+            "select count(*) from data_quality.dq_state_teachers_vs_hr where staff_id = ? and collection_year = ?"
             " and finding = 'state_teacher_missing_from_hr'", f["entity_id"], f["collection_year"]),
         "duplicate_kq_id": lambda f: found(
-            "select count(*) from core.dq_duplicates_removed where source_table = 'raw_jw.' || ? and record_key = ?",
+            "select count(*) from data_quality.dq_duplicates_removed where source_table = 'raw_jw.' || ? and record_key = ?",
             f["table"], str(f["KQ_ID"])),
         "orphan_xh_id": lambda f: found(
-            "select count(*) from core.dq_orphan_keys where source_table = 'raw_jw.' || ? and key_column = 'XH_ID'"
+            "select count(*) from data_quality.dq_orphan_keys where source_table = 'raw_jw.' || ? and key_column = 'XH_ID'"
             " and key_value = ?", f["table"], f["XH_ID"]),
     }
     problems = planted["data_quality"]

@@ -52,11 +52,11 @@ def balance(path) -> dict:
         select
             (select count(distinct check_in_id) + count(*) filter (where check_in_id is null)
              from staging.stg_jw__check_ins),
-            (select count(*) from core.fct_attendance) + (select count(*) from core.dq_orphan_check_ins),
+            (select count(*) from core.fct_attendance) + (select count(*) from data_quality.dq_orphan_check_ins),
             (select count(distinct dorm_check_id) + count(*) filter (where dorm_check_id is null)
              from staging.stg_xg__dorm_checks),
             (select count(*) from core.fct_dorm_check)
-                + (select count(*) from core.dq_excluded_records where source_table = 'raw_xg.XG_CQJL')
+                + (select count(*) from data_quality.dq_excluded_records where source_table = 'raw_xg.XG_CQJL')
     """)[0]))
 
 
@@ -127,11 +127,11 @@ def test_every_check_in_and_dorm_check_is_in_the_fact_or_excluded(nightly):
 
 def test_an_orphaned_check_in_enters_once_its_student_appears(nightly):
     kq_id = nightly["orphan"]["KQ_ID"]
-    assert query(nightly["first"], f"select reason from core.dq_orphan_check_ins where check_in_id = {kq_id}") == [
+    assert query(nightly["first"], f"select reason from data_quality.dq_orphan_check_ins where check_in_id = {kq_id}") == [
         ("student_not_in_register",)]
     assert query(nightly["second"], f"select student_number from core.fct_attendance where check_in_id = {kq_id}") == [
         ("2024999",)]
-    assert query(nightly["second"], "select check_in_id, reason from core.dq_orphan_check_ins") == [
+    assert query(nightly["second"], "select check_in_id, reason from data_quality.dq_orphan_check_ins") == [
         (None, "missing_check_in_id")]
     assert query(nightly["second"], "select count(*) from core.fct_dorm_check where student_number = '2024999'") == [(1,)]
 
@@ -150,11 +150,11 @@ def test_appended_check_ins_and_dorm_checks_are_picked_up(nightly):
     jl_id = nightly["dorm_resent"]["JL_ID"]
     assert query(second, f"select dorm_status, duplicate_copies from {DORM_CHECKS} where dorm_check_id = {jl_id}"
                  ) == [("late_return", 1)]
-    assert sorted(query(second, "select record_key, duplicate_rows from core.dq_duplicates_removed"
+    assert sorted(query(second, "select record_key, duplicate_rows from data_quality.dq_duplicates_removed"
                                 " where detected_by = 'data_center'")) == sorted([
         (str(resent), 1), (str(nightly["sent_twice"]), 2), (str(jl_id), 1),
         (str(nightly["session"]["SKJL_ID"]), 1),                        # the corrected session, in staging twice
-        *[row for row in query(first, "select record_key, duplicate_rows from core.dq_duplicates_removed"
+        *[row for row in query(first, "select record_key, duplicate_rows from data_quality.dq_duplicates_removed"
                                       " where detected_by = 'data_center'")
           if row[0] not in (str(resent), str(nightly["sent_twice"]), str(jl_id))]])
     # a corrected session reaches its check-ins
@@ -170,7 +170,7 @@ def test_only_changed_rows_get_a_new_classification_time(nightly):
     stamped = dict(Counter(query(second, f"select check_in_id, _classified_at > cast('{first_time}' as timestamp)"
                                          f" from {CHECK_INS}")))
     assert {key for (key, newer) in stamped if newer} == changed
-    # the same on the fact, which H3's snapshot reads
+    # the same on the fact, which the analysts' snapshot reads
     assert query(second, "select count(*) from core.fct_attendance"
                          f" where _classified_at > cast('{first_time}' as timestamp)") == [(len(changed) - 1,)]
 
@@ -178,16 +178,16 @@ def test_only_changed_rows_get_a_new_classification_time(nightly):
 def test_a_rerun_without_new_data_changes_nothing(nightly):
     for table in (CHECK_INS, DORM_CHECKS):
         assert rows_of(nightly["rerun"], table, "*") == rows_of(nightly["second"], table, "*"), table
-    for table in ("core.fct_attendance", "core.fct_dorm_check", "core.dq_orphan_check_ins",
-                  "core.dq_excluded_records", "core.dq_duplicates_removed", "core.dq_orphan_keys"):
+    for table in ("core.fct_attendance", "core.fct_dorm_check", "data_quality.dq_orphan_check_ins",
+                  "data_quality.dq_excluded_records", "data_quality.dq_duplicates_removed", "data_quality.dq_orphan_keys"):
         assert rows_of(nightly["rerun"], table, "*") == rows_of(nightly["second"], table, "*"), table
 
 
 def test_the_nightly_build_ends_where_a_full_rebuild_ends(nightly):
     for table, columns in ((CHECK_INS, CHECK_IN_COLUMNS), (DORM_CHECKS, DORM_COLUMNS)):
         assert rows_of(nightly["rerun"], table, columns) == rows_of(nightly["rebuilt"], table, columns), table
-    for table in ("core.dq_orphan_check_ins", "core.dq_excluded_records", "core.dq_duplicates_removed",
-                  "core.dq_orphan_keys"):
+    for table in ("data_quality.dq_orphan_check_ins", "data_quality.dq_excluded_records", "data_quality.dq_duplicates_removed",
+                  "data_quality.dq_orphan_keys"):
         assert rows_of(nightly["rerun"], table, "*") == rows_of(nightly["rebuilt"], table, "*"), table
     # a full rebuild classifies every row again
     (rebuilt_time,), = query(nightly["rebuilt"], f"select distinct _classified_at from {CHECK_INS}")

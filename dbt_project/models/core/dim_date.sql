@@ -1,5 +1,5 @@
--- One row per day of the school years known to the data center, with the period names
--- the marts use (month '2024-10', term '2024-2025-1', school year '2024-2025').
+-- The marts name their periods from this one calendar, so a month, a term and a school
+-- year mean the same in every layer.
 with days as (
     select cast(day as date) as date_day
     from {{ day_series(

@@ -1,6 +1,5 @@
--- One row per department_code (教务 JGDM). The registry seed is the crosswalk to the HR
--- code (人事 BMDM) and holds the official names; 教务 organisations not yet in the
--- registry still get a row (flagged in_registry = false) so their data is not lost.
+-- The registry seed is the crosswalk between 教务 (JGDM) and HR (BMDM) codes. A 教务
+-- organisation missing from it still gets a row (in_registry = false): its data is kept.
 with registry as (
     select * from {{ ref('departments') }}
 ),

@@ -1,7 +1,5 @@
--- School years the data center knows: those with 教务 terms and those the state platform
--- reported (collection year 2025 is the school year 2024-2025, as of 31 August 2025).
--- has_teaching_data tells the layers that judge teaching (teachers, dropout) which years
--- they can speak for; the school layer also covers years known only to the state platform.
+-- A school year exists when 教务 has terms in it or the state platform reported it;
+-- has_teaching_data lets the layers that judge teaching skip years only the platform knows.
 with teaching_years as (
     select distinct school_year_start from {{ ref('dim_term') }}
 ),

@@ -1,6 +1,5 @@
--- Staff are JGH_ID in 教务 and GH in 人事: the same value, so staff_id joins both.
--- HR files staff under its own department codes (BMDM); the registry crosswalk turns
--- them into the 教务 department_code used everywhere else.
+-- 教务 JGH_ID and HR GH are the same value, so staff_id joins both systems; HR's own
+-- department codes (BMDM) go through the registry crosswalk.
 select
     staff.staff_id,
     staff.staff_name,

@@ -1,11 +1,7 @@
--- One identity per student across systems: 教务 keys the register by XH_ID, 学工 by XH.
--- The student number XH is the cross-system id and the key here; the 教务 register is
--- the authority on who is a student, 学工 adds the counsellor and the dorm.
--- Personal data (national id, phone, family finances) is not carried into the data center.
+-- The student number (XH) is the key every system shares. The 教务 register decides who is
+-- a student (int_jw__registered_students); 学工 adds the counsellor and the dorm.
 with register as (
-    select *
-    from {{ latest_per_key(ref('stg_jw__student_register'), 'student_number', where='student_number is not null') }}
-        as latest
+    select * from {{ ref('int_jw__registered_students') }}
 ),
 
 student_affairs as (

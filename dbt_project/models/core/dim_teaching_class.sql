@@ -1,4 +1,3 @@
--- One row per teaching class (JXB_ID): one course taught by one teacher in one term.
 select
     teaching_classes.teaching_class_id,
     teaching_classes.teaching_class_name,

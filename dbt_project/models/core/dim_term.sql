@@ -1,11 +1,6 @@
--- Terms known to 教务 (teaching classes, course enrolments, grades). No calendar is
--- configured anywhere, so the dates follow the data of each school:
---   first/last_session_date  the first and last class session held in the term
---   start_date/end_date      the span of days the term stands for when an event is dated
---                            (a sanction, say): the school year (1 September – 31 August)
---                            is split into its terms at the first session of the next term,
---                            so exam weeks and holidays belong to the term they follow
---                            and every day of the year belongs to exactly one term.
+-- No school calendar is configured anywhere, so a term's dates follow the sessions held:
+-- each school year is cut at the first session of the next term, which gives every day
+-- exactly one term (exam weeks and holidays belong to the term they follow).
 with term_keys as (
     select school_year_start, {{ term_number('term_code') }} as term_number from {{ ref('stg_jw__teaching_classes') }}
     union

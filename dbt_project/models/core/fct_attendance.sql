@@ -1,11 +1,5 @@
--- One row per check-in (KQ_ID counted once: the smart-classroom log can send it twice).
--- A check-in only enters the fact when its student is in the register, its session is
--- known and belongs to a teaching class of a known term, and its status is one of the
--- five codes; everything else is listed with the reason in dq_orphan_check_ins, so no
--- row disappears unnoticed. Deduplication and classification happen once, in
--- int_jw__check_ins_classified (incremental); this view keeps the rows that entered and
--- derives month and the flags (cheap to compute, slow to store for 32 million rows).
--- _classified_at: when the nightly build last (re)wrote the row.
+-- A view: the check-ins are classified once, incrementally, in int_jw__check_ins_classified;
+-- month and the flags are cheaper to compute here than to store for 32 million rows.
 {{ config(materialized='view') }}
 
 select

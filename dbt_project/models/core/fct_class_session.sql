@@ -1,6 +1,3 @@
--- One row per class session held (SKJL_ID) of a known teaching class: its date, month,
--- term, school year and periods XS. Teaching load (TCH_TEACHING_PERIODS) sums these.
--- Sessions of unknown teaching classes are listed in dq_excluded_records.
 with sessions as (
     select * from {{ latest_per_key(ref('stg_jw__class_sessions'), 'session_id') }} as latest
 )

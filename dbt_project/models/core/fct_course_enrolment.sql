@@ -1,5 +1,3 @@
--- One row per student in a teaching class (JW_XK_XSXKB: JXB_ID + XH_ID), for registered
--- students and known teaching classes; other rows are in dq_excluded_records.
 with enrolments as (
     select * from {{ latest_per_key(ref('stg_jw__course_enrolments'), 'enrolment_id') }} as latest
 )

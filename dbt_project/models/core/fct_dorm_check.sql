@@ -1,8 +1,5 @@
--- One row per nightly dorm check (JL_ID) of a registered student with a known status.
--- Excluded rows are listed in dq_excluded_records. Deduplication and classification
--- happen once, in int_xg__dorm_checks_classified (incremental); this view keeps the rows
--- that entered and derives month and the flags. _classified_at: when the nightly build
--- last (re)wrote the row.
+-- A view: the dorm checks are classified once, incrementally, in int_xg__dorm_checks_classified;
+-- month and the flags are cheaper to compute here than to store for 14 million rows.
 {{ config(materialized='view') }}
 
 select

@@ -1,5 +1,3 @@
--- One row per stay of a teacher in an enterprise (SJ_ID), with its days TS. Like training,
--- it counts for the school year in which it ended. Undated records are in dq_excluded_records.
 with practice as (
     select * from {{ latest_per_key(ref('stg_hr__enterprise_practice'), 'practice_id') }} as latest
 )

@@ -1,11 +1,5 @@
--- One row per grade record (CJ_ID) of a registered student, with a readable term and exam
--- type (other records: dq_excluded_records). CJ is text in the source: a number 0–100, a grade
--- word, or 缺考/作弊/缓考. Decoded here once for every indicator:
---   score      numeric CJ as is; 优秀 95, 良好 85, 中等 75, 及格 65, 不及格 0;
---              缺考/作弊 have no score (they fail, but inventing marks would distort averages)
---   is_passed  numeric ≥ 60; 优秀–及格 pass; 不及格, 缺考, 作弊 fail
---   is_counted false for 缓考 (deferred: not yet examined) and for unreadable CJ, which
---              are left out of every indicator (unreadable ones are flagged by a data test)
+-- CJ is free text in the source (a number, a grade word, 缺考/作弊/缓考). It is decoded once
+-- here, so every indicator reads the same score, pass and counted flag.
 with grades as (
     select * from {{ latest_per_key(ref('stg_jw__grades'), 'grade_id') }} as latest
 ),

@@ -1,7 +1,3 @@
--- One row per graduate and graduation year (学工 XG_BYQX: XH + BYNF) of a registered
--- student, with the major of the student. Employed = any destination but 待就业; the match
--- rate counts only 签约就业, 灵活就业 and 自主创业 (升学 and 参军入伍 are left out), matched
--- when SFDK is 是. Other records are in dq_excluded_records.
 with destinations as (
     select * from {{ latest_per_key(ref('stg_xg__graduate_destinations'), 'destination_id') }} as latest
 )

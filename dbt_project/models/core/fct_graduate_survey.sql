@@ -1,6 +1,3 @@
--- One row per answer to the one-year-on graduate survey (学工 XG_GZDC) of a registered
--- student: graduate satisfaction BYSMYD and employer satisfaction DWMYD (1–5; empty when
--- the employer did not answer), with the graduate's major. Satisfied = rating 4 or 5.
 with answers as (
     select * from {{ latest_per_key(ref('stg_xg__graduate_surveys'), 'survey_answer_id') }} as latest
 )

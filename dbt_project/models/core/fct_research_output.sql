@@ -1,5 +1,3 @@
--- One row per research output (CG_ID: paper, patent, book, textbook, prize) of a staff
--- member, in the school year of its date. Other records are in dq_excluded_records.
 with outputs as (
     select * from {{ latest_per_key(ref('stg_hr__research_outputs'), 'output_id') }} as latest
 )

@@ -1,5 +1,3 @@
--- One row per research or service project (XM_ID) led by a staff member, in the school
--- year of its approval date. Other records are in dq_excluded_records.
 with projects as (
     select * from {{ latest_per_key(ref('stg_hr__research_projects'), 'project_id') }} as latest
 )

@@ -1,6 +1,3 @@
--- One row per disciplinary sanction (CF_ID) of a registered student. Whether it is in
--- force during a period is decided by the sanction_in_force macro: imposed on or before
--- the period's last day and not lifted before its first day (CXRQ empty = still in force).
 with sanctions as (
     select * from {{ latest_per_key(ref('stg_xg__sanctions'), 'sanction_id') }} as latest
 )

@@ -1,6 +1,3 @@
--- One row per honour or sanction of a staff member (人事 RS_JCJL, 师德), dated and placed in
--- its school year. TCH_SANCTIONS counts the sanctions (处分). Undated records or records
--- of unknown kind are in dq_excluded_records.
 with records as (
     select * from {{ latest_per_key(ref('stg_hr__honours_sanctions'), 'record_id') }} as latest
 )

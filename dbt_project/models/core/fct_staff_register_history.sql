@@ -1,5 +1,3 @@
--- The staff register's history from the snapshot, one row per version (valid_from = the
--- version's update time GXSJ), with the HR department turned into department_code.
 select
     snapshot.staff_id,
     snapshot.staff_name,

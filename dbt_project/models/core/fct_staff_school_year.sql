@@ -1,9 +1,5 @@
--- One row per staff member and school year, for staff hired by the year's last day: who
--- they were when the year closed (after 31 August) — department, category, status, title,
--- degree, dual-qualified — from the register version valid then (snap_staff_register).
--- When the history starts after the year closed, the earliest known version stands in
--- (attributes_basis = 'earliest_known'). is_full_time_teacher (专任教师 and 在职 then) is
--- who the teacher and school layers judge and count.
+-- Staff are judged as they were when the year closed, read from the register history;
+-- where the history starts later, the earliest known version stands in (attributes_basis).
 with years as (
     select school_year, end_date, cast(end_date + interval '1 day' as timestamp) as year_closes
     from {{ ref('dim_school_year') }}

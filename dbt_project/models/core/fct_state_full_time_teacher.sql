@@ -1,5 +1,3 @@
--- State sheet A6-1: full-time teachers as the school reported them, one row per collection
--- year and staff number (教工号 = HR GH). Compared with HR in dq_state_teachers_vs_hr.
 select
     collection_year,
     {{ school_year_name('collection_year - 1') }} as school_year,

@@ -1,5 +1,3 @@
--- State sheet A10-1: students per major and cohort as reported, one row per collection
--- year, major code and cohort (the latest load wins when a year was loaded twice).
 select
     collection_year,
     {{ school_year_name('collection_year - 1') }} as school_year,

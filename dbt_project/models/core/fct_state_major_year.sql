@@ -1,8 +1,5 @@
--- The state platform's per-major figures, one row per collection year and national major
--- code: A7-1-1 (major as reported), A7-6-1 (admissions), A7-6-2 (employment of the year's
--- graduates) and the A10-1 students summed over cohorts. Collection year 2025 describes
--- the school year 2024-2025. Majors the 教务 system does not know keep their row
--- (is_known_to_jw = false; see dq_state_students_vs_register).
+-- Majors 教务 does not know keep their row (is_known_to_jw = false), so the platform's
+-- figures are not lost; dq_state_students_vs_register lists them.
 with keys as (
     select collection_year, major_code from {{ ref('stg_state__majors') }}
     union

@@ -1,6 +1,3 @@
--- State sheet A6-3: part-time teachers from industry, one row per collection year and
--- external number. They are in no HR record and belong to no college: they count at school
--- level only (0.5 each in the student–teacher ratio).
 select
     collection_year,
     {{ school_year_name('collection_year - 1') }} as school_year,

@@ -1,7 +1,3 @@
--- The state platform's school-wide figures, one row per collection year (A1 school facts,
--- A3 running conditions, A5-1 income), with the school year they describe: collection
--- year 2025 is as of 31 August 2025, the school year 2024-2025. Amounts stay in the units
--- of the platform (万元, m², 册); the marts convert.
 with collection_years as (
     select collection_year from {{ ref('stg_state__school_facts') }}
     union

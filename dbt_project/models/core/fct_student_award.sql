@@ -1,5 +1,3 @@
--- One row per award or financial aid (学工 XG_JZXJ) of a registered student, in the school
--- year of its date. Other records are in dq_excluded_records.
 with awards as (
     select * from {{ latest_per_key(ref('stg_xg__awards'), 'award_id') }} as latest
 )

@@ -1,6 +1,3 @@
--- The student register's history from the snapshot, one row per version, with readable
--- names: valid_from is the update time (GXSJ) of the version, valid_to the update time of
--- the next one (null for the current version).
 select
     snapshot.student_number,
     snapshot.student_id,

@@ -1,15 +1,6 @@
--- One row per student and school year, for every student registered by the year's last
--- day: the register status when the year opened (1 September, 00:00) and when it closed
--- (after 31 August), whether the student entered during the year and whether the status
--- turned 03 退学 during it. Dropout (MAJ_DROPOUT_RATE) and the students counted in the
--- student–teacher ratios come from here.
---
--- The status on a date is the register version valid then (snap_student_register). When
--- the history starts after that date (the snapshot only begins with the first load), the
--- student's first known version is the latest change and came later, so before it the
--- student is taken as 01 在读 if already entered. With a single load this is exactly
--- "current status 03 with GXSJ inside the year" for withdrawals; *_basis says which rows
--- rest on the assumption.
+-- Dropout and the students counted in ratios need the register status on a date, not today's,
+-- so it is read from the register history. Before the history starts (the snapshot begins
+-- with the first load) a student is taken as 在读; the *_basis columns say which rows rest on that.
 with years as (
     select
         school_year,

@@ -1,5 +1,3 @@
--- One row per supervisor's class visit (TK_ID) of a known teaching class, with the score
--- PF and the class's term. Visits of unknown teaching classes are in dq_excluded_records.
 with visits as (
     select * from {{ latest_per_key(ref('stg_jw__supervisor_visits'), 'visit_id') }} as latest
 )

@@ -1,7 +1,3 @@
--- One row per student rating of a teaching class (PJ_ID). The rated teacher is the
--- rating's JGH_ID, or the class's teacher when the rating leaves it empty; the term and
--- school year are those of the teaching class. Anonymous ratings (no XH_ID) count.
--- Ratings of unknown teaching classes are listed in dq_excluded_records.
 with evaluations as (
     select * from {{ latest_per_key(ref('stg_jw__teaching_evaluations'), 'evaluation_id') }} as latest
 )

@@ -1,5 +1,3 @@
--- One row per teaching incident (SG_ID) with a teacher and a date; the school year is the
--- one the incident date falls in. Other records are in dq_excluded_records.
 with incidents as (
     select * from {{ latest_per_key(ref('stg_jw__teaching_incidents'), 'incident_id') }} as latest
 )

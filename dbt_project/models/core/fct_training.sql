@@ -1,6 +1,3 @@
--- One row per training taken by a staff member (PX_ID). A training counts for the school
--- year in which it ended (JSRQ; the start date when the end is missing): the hours are
--- earned on completion. Undated records are in dq_excluded_records.
 with trainings as (
     select * from {{ latest_per_key(ref('stg_hr__trainings'), 'training_id') }} as latest
 )

@@ -1,20 +1,5 @@
-{#-
-    Every nightly dorm check of 学工 (XG_CQJL), typed once, counted once per JL_ID (the
-    latest load wins; duplicate_copies = copies set aside) and classified once:
-    exclusion_reason is null when the check enters fct_dorm_check, else the first reason
-    that applies (missing_record_id, student_not_in_register, missing_date, unknown_status:
-    the order of dq_excluded_records). One row per dorm_check_id, plus one per check
-    without a JL_ID.
-
-    Incremental (delete+insert on dorm_check_id): a nightly run classifies the copies
-    loaded since the last build (a key that arrives again takes its previous row into the
-    dedupe), the checks excluded last time (their student may have arrived) and the checks
-    of student numbers whose register row was (re)loaded since the last build started.
-    Checks without a key are classified once, when they arrive. `dbt build --full-refresh`
-    reclassifies everything. _classified_at: start of the dbt run that last changed the
-    row (a row classified again with the same outcome keeps its time). month and the is_*
-    flags are computed by fct_dorm_check.
--#}
+{#- The dorm-check log is the second biggest table (14 M rows), so it is read, deduplicated
+    and classified once, here, incrementally, like int_jw__check_ins_classified. -#}
 -- Read only by incremental builds:
 -- depends_on: {{ ref('stg_jw__student_register') }}
 {{
@@ -53,7 +38,7 @@ keys_to_reclassify as (
     where dorm_check_id in (select dorm_check_id from arrived where dorm_check_id is not null)
     union all
     -- Register row of the student number (re)loaded since the last build started: is the
-    -- student still in dim_student?
+    -- student still in the register?
     select dorm_check_id from {{ this }}
     where student_number in (
         select student_number from {{ ref('stg_jw__student_register') }}
@@ -117,7 +102,7 @@ classified as (
         batch.previous_classified_at
         {%- endif %}
     from batch
-    left join {{ ref('dim_student') }} as students on students.student_number = batch.student_number
+    left join {{ ref('int_jw__registered_students') }} as students on students.student_number = batch.student_number
 )
 
 -- month and the is_* flags are computed by fct_dorm_check from check_date and

@@ -1,16 +1,5 @@
--- 课程层质控点 · the course layer's indicators: one row per indicator, teaching class
--- (JXB_ID) and period, in the long shape of every layer mart. The unit is the college that
--- offers the class (KKBM_ID → department_code). Definitions: INDICATORS.md.
---
--- Rows exist where the data behind them exists: class-months with check-ins, teaching
--- classes with 正常考试 grades, with student ratings, with supervisor visits in the term.
---   CRS_ATTEND_RATE       present / (present + absent) student-periods × 100 in the month;
---                         leave left out, each KQ_ID once (fct_attendance)
---   CRS_PASS_RATE         students passing / students graded × 100, 正常考试 only (a
---                         make-up exam does not rewrite the term), 缓考 left out, 缺考 and
---                         作弊 fail, grade words pass from 及格
---   CRS_EVAL_SCORE        mean student rating ZF; denominator = ratings
---   CRS_SUPERVISOR_SCORE  mean supervisor score PF; denominator = visits
+-- 课程层质控点, in the long shape every layer mart shares (definitions in the YAML). Rows
+-- exist only where the data behind them exists.
 with teaching_classes as (
     select * from {{ ref('dim_teaching_class') }}
 ),

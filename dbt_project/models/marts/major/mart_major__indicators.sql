@@ -1,23 +1,6 @@
--- 专业层质控点 · the major layer's indicators: one row per indicator, major and period.
--- The major is the national major code ZYDM (the key the state platform and the graduate
--- surveys share; 教务 majors with the same code are one major); entity_name is its name
--- and the unit its college. Definitions: INDICATORS.md.
---   MAJ_EMPLOY_RATE            graduates employed (any destination but 待就业) / graduates
---                              × 100, per graduation year ('2025'), 学工 XG_BYQX
---   MAJ_MATCH_RATE             matched (SFDK 是) / employed in 签约就业, 灵活就业, 自主创业
---                              × 100 (升学 and 参军入伍 left out)
---   MAJ_REPORT_RATE            reported / admitted × 100 from state sheet A7-6-1; collection
---                              year 2025 is the school year '2024-2025'
---   MAJ_DROPOUT_RATE           students whose status turned 03 退学 during the school year /
---                              students 在读 when it began (entrants of the year included),
---                              × 100 (fct_student_school_year, from the register history)
---   MAJ_GRAD_SATISFACTION      answers rating 4–5 / answers × 100 of the one-year-on survey,
---                              per graduation year of the graduates surveyed
---   MAJ_EMPLOYER_SATISFACTION  the same over the employers' ratings (empty ones left out)
---   MAJ_PASS_RATE              passing / counted 正常考试 grades of the major's students in
---                              the term × 100 (all their courses pooled; 缓考 left out)
--- Rows exist where the data behind them exists; a major with survey answers but no
--- employer rating gets a null value (数据不足), not an invented one.
+-- 专业层质控点. The major is the national code ZYDM, the key the state platform and the
+-- surveys share, so 教务 majors with one code are one major. A rate without data behind it
+-- is null (数据不足), never invented.
 with majors as (
     select major_code, min(major_name) as major_name, min(department_code) as department_code
     from {{ ref('dim_major') }}

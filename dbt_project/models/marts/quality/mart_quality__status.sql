@@ -1,19 +1,7 @@
--- 质控点状态 · every indicator value of every layer mart judged against its control point.
--- The layer marts are listed in the project var indicator_marts (dbt_project.yml), so a
--- new layer is one line there. Thresholds come only from the registry seed; the rule is
--- the quality_status macro.
---
--- A control point of the registry that no layer mart gives any row for (its sources hold
--- no data, or no mart computes it yet) still appears: one row for all its entities
--- (entity_id 'ALL') in the latest school year, with no value and status 数据不足, so a
--- missing figure is visible and never invented.
---
--- Values are judged (and shown here) rounded to 9 decimals. A sum of doubles carries noise
--- in its last bits that depends on the order the rows were added, which differs between
--- runs and between engines: a GPA of exactly 3.0 can come out as 2.9999999999999996 and
--- miss its target. Rounded, the same data always gets the same status (here, in the
--- control-point checks that read this table, and on the benchmark's PostgreSQL peer).
--- The layer marts keep the full precision.
+-- Every value of every layer mart (var indicator_marts) judged by the one rule, macro
+-- quality_status, against the registry. Values are rounded to 9 decimals first: a sum of
+-- doubles carries noise that depends on row order, and the same data must get the same status
+-- on every run and on both engines. The layer marts keep full precision.
 with indicator_values as (
     {%- for mart in var('indicator_marts') %}
     select indicator_code, entity_id, entity_name, unit_id, period, {{ round_float('value', 9) }} as value,

@@ -1,28 +1,5 @@
--- 学校层质控点 · the school layer's indicators: one row per indicator, entity and period.
--- Two kinds of entity: the school (entity_id = the school code of state sheet A1, or
--- 'SCHOOL' when the platform never gave one; no unit) and its colleges (entity_id = unit_id
--- = department_code). Periods are school years ('2024-2025'; the state platform's
--- collection year 2025) and graduation years ('2025'). Definitions: INDICATORS.md.
---
--- Students = register status 01 在读 at the end of the school year (fct_student_school_year).
--- Full-time teachers = HR 专任教师 and 在职 at the end of the year (fct_staff_school_year).
--- Part-time teachers = state sheet A6-3 of the matching collection year; they belong to no
--- college, so college ratios count full-time teachers only. State figures are converted
--- from 万元 to 元 (× 10 000). A figure the state platform did not give (no workbook for the
--- year) leaves the value null (数据不足) rather than guessing.
---   SCH_STUDENT_TEACHER_RATIO   students / (full-time + 0.5 × part-time)
---   SCH_POSTGRAD_TEACHER_RATE   full-time teachers with a 博士 or 硕士 degree / full-time × 100
---   SCH_SENIOR_TITLE_RATE       full-time teachers 正高 or 副高 / full-time × 100
---   SCH_DUAL_QUALIFIED_RATE     dual-qualified (双师型) full-time teachers / full-time × 100
---   SCH_PARTTIME_SHARE          part-time / full-time × 100
---   SCH_BUILDING_PER_STUDENT    (teaching and research + admin office floor area, A3) / students
---   SCH_EQUIPMENT_PER_STUDENT   teaching and research equipment value (A3, 元) / students
---   SCH_BOOKS_PER_STUDENT       paper books (A3) / students
---   SCH_FUNDING_PER_STUDENT     (财政经常性补助收入 + 中央、地方财政专项投入, A5-1, 元) / students
---   SCH_EMPLOY_RATE             employed / graduates × 100 per graduation year (XG_BYQX)
---   COL_STUDENT_TEACHER_RATIO   the college's students / its full-time teachers (colleges
---                               with students; null when it has no full-time teacher)
---   COL_DUAL_QUALIFIED_RATE     the college's dual-qualified / full-time teachers × 100
+-- 学校层质控点 for the school and each college. A figure the state platform did not give
+-- leaves the value null (数据不足) rather than guessed.
 with years as (
     select * from {{ ref('dim_school_year') }}
 ),

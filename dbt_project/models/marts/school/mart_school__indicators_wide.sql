@@ -1,7 +1,4 @@
 {{ config(materialized='view') }}
--- 学校层指标宽表 · one row per entity (the school, or a college) and period, one column per
--- SCH_ / COL_ indicator. School rows have no department_code; college rows carry their
--- department_code as entity and unit. Graduation-year rows ('2025') carry SCH_EMPLOY_RATE.
 {{ wide_indicators(
     'mart_school__indicators',
     ['SCH_STUDENT_TEACHER_RATIO', 'SCH_POSTGRAD_TEACHER_RATE', 'SCH_SENIOR_TITLE_RATE',

@@ -1,17 +1,5 @@
--- 学生层质控点 · the student layer's indicators, one row per indicator, student and period
--- (long shape shared by every layer mart). Definitions: INDICATORS.md.
---
--- Which rows exist: a student gets a row for a period when the data behind the
--- indicator exists for that student and period, so every judged student has a status and
--- nobody is judged on nothing:
---   term indicators of attendance   students with check-ins in the term
---   term indicators of grades       students with 正常考试 grades in the term
---   STU_SANCTIONS                   students active in the term (course enrolment,
---                                   check-ins or grades) plus any with a sanction in force
---   month indicators of dorm checks students with dorm checks in the month
--- Count indicators are 0 for such a student when nothing happened. numerator = the
--- count; denominator = what it was counted over (periods, dorm checks, courses graded),
--- none for sanctions.
+-- 学生层质控点. A student gets a row for a period only when the data behind the indicator
+-- exists, so nobody is judged on nothing; counts are 0 when nothing happened.
 with students as (
     select student_number, student_name, department_code from {{ ref('dim_student') }}
 ),
@@ -74,10 +62,7 @@ sanctions_by_term as (
 ),
 
 enrolled_by_term as (
-    select distinct students.student_number, enrolments.term_name as period
-    from {{ ref('stg_jw__course_enrolments') }} as enrolments
-    inner join {{ ref('dim_student') }} as students on students.student_id = enrolments.student_id
-    where enrolments.term_name is not null
+    select student_number, term_name as period from {{ ref('fct_student_term_enrolment') }}
 ),
 
 active_by_term as (

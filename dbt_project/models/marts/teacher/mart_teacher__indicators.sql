@@ -1,17 +1,5 @@
--- 教师层质控点 · the teacher layer's indicators: one row per indicator, full-time teacher
--- (staff number GH) and school year ('2024-2025'). Only full-time teachers are judged
--- (专任教师 and 在职 at the year's end, fct_staff_school_year), and only in school years
--- with 教务 teaching data; the unit is the teacher's college (HR department through the
--- crosswalk). Definitions: INDICATORS.md.
---   TCH_EVAL_SCORE        mean student rating over all the teacher's classes of the year;
---                         denominator = ratings (null value when there are none)
---   TCH_TEACHING_PERIODS  Σ periods XS of the sessions held for the teacher's classes
---   TCH_TRAINING_HOURS    Σ training hours ending in the year
---   TCH_PRACTICE_DAYS     Σ days in enterprises, stays ending in the year
---   TCH_INCIDENTS         teaching incidents dated in the year
---   TCH_SANCTIONS         ethics sanctions (RS_JCJL 处分) dated in the year
--- Sums and counts are 0 when nothing was recorded; numerator = the sum or count,
--- denominator = the records it was summed over (none for incidents and sanctions).
+-- 教师层质控点. Only full-time teachers in post at the year's end are judged, and only in
+-- years with 教务 teaching data.
 with teachers as (
     select staff_years.staff_id, staff_years.school_year, staff_years.staff_name, staff_years.department_code
     from {{ ref('fct_staff_school_year') }} as staff_years

@@ -1,16 +1,26 @@
 -- Rows ingest set aside (meta.quarantine). The column a rule is about is written first in
 -- `detail` ("KQZT: '9' is not one of ..."), so it is split out for the engineers' reports.
 -- raw_values stays in meta: a quarantined register row would carry national ids and phones.
-select
-    {{ clean_text('run_id') }} as run_id,
-    {{ clean_text('source') }} as source_system,
-    {{ clean_text('table_name') }} as table_name,
-    'raw_' || {{ clean_text('source') }} || '.' || {{ clean_text('table_name') }} as source_table,
-    {{ clean_text('row_key') }} as row_key,
-    {{ clean_text('rule') }} as rule,
-    {{ clean_text('detail') }} as detail,
-    case when {{ clean_text('rule') }} in ('bad_type', 'code_not_allowed')
-        then nullif(trim(split_part(detail, ':', 1)), '')
-    end as column_name,
-    {{ try_cast_as('quarantined_at', 'timestamp', 'timestamp') }} as quarantined_at
-from {{ source('meta', 'quarantine') }}
+with
+
+source as (
+    select * from {{ source('meta', 'quarantine') }}
+),
+
+renamed as (
+    select
+        {{ clean_text('run_id') }} as run_id,
+        {{ clean_text('source.source') }} as source_system,
+        {{ clean_text('table_name') }} as table_name,
+        'raw_' || {{ clean_text('source.source') }} || '.' || {{ clean_text('table_name') }} as source_table,
+        {{ clean_text('row_key') }} as row_key,
+        {{ clean_text('rule') }} as rule,
+        {{ clean_text('detail') }} as detail,
+        case when trim(rule) in ('bad_type', 'code_not_allowed')
+            then nullif(trim(split_part(detail, ':', 1)), '')
+        end as column_name,
+        {{ try_cast_as('quarantined_at', 'timestamp', 'timestamp') }} as quarantined_at
+    from source
+)
+
+select * from renamed

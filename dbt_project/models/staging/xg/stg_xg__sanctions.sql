@@ -1,19 +1,29 @@
-select
-    {{ clean_text('CF_ID') }} as sanction_id,
-    {{ clean_text('XH') }} as student_number,
-    {{ to_date('WJRQ') }} as violation_date,
-    {{ clean_text('WJLX') }} as violation_type_zh,
-    {{ clean_text('CFDJ') }} as sanction_level_zh,
-    case {{ clean_text('CFDJ') }}
-        when '警告' then 'warning'
-        when '严重警告' then 'serious_warning'
-        when '记过' then 'demerit'
-        when '留校察看' then 'probation'
-        when '开除学籍' then 'expulsion'
-    end as sanction_level,
-    {{ clean_text('CFWH') }} as document_number,
-    {{ to_date('CXRQ') }} as lifted_date,
-    {{ to_timestamp('GXSJ') }} as updated_at,
-    _load_id,
-    _loaded_at
-from {{ source('xg', 'XG_WJCF') }}
+with
+
+source as (
+    select * from {{ source('xg', 'XG_WJCF') }}
+),
+
+renamed as (
+    select
+        {{ clean_text('CF_ID') }} as sanction_id,
+        {{ clean_text('XH') }} as student_number,
+        {{ parse_source_date('WJRQ') }} as violation_date,
+        {{ clean_text('WJLX') }} as violation_type_zh,
+        {{ clean_text('CFDJ') }} as sanction_level_zh,
+        case trim(CFDJ)
+            when '警告' then 'warning'
+            when '严重警告' then 'serious_warning'
+            when '记过' then 'demerit'
+            when '留校察看' then 'probation'
+            when '开除学籍' then 'expulsion'
+        end as sanction_level,
+        {{ clean_text('CFWH') }} as document_number,
+        {{ parse_source_date('CXRQ') }} as lifted_date,
+        {{ parse_source_timestamp('GXSJ') }} as updated_at,
+        _load_id,
+        _loaded_at
+    from source
+)
+
+select * from renamed

@@ -1,11 +1,6 @@
--- Foreign keys that point at nothing, per fact (or dimension) they feed: one row per
--- source table, key column and orphan value, with the number of records carrying it.
--- Read on the source records (staging), so an orphan is reported whether or not the
--- record could still enter core: a check-in of a student the register does not know, a
--- grade of an unknown course, a rating of a teacher HR does not know, a counsellor's
--- staff number (学工 FDYGH) missing from HR. The two big logs (check-ins, dorm checks) are
--- read on their classified intermediates: an orphan key keeps the record out of the fact,
--- so only their excluded rows are probed (orphan_keys_classified).
+-- Read on the source records, so an orphan key is reported whether or not its record still
+-- entered core. In the two big logs an orphan key keeps the record out of the fact, so only
+-- their excluded rows are probed (orphan_keys_classified).
 {{ orphan_keys_classified('fct_attendance', 'raw_jw.JW_KQ_XSKQB', 'int_jw__check_ins_classified', 'student_id', 'XH_ID', 'dim_student', 'student_id') }}
 union all
 {{ orphan_keys_classified('fct_attendance', 'raw_jw.JW_KQ_XSKQB', 'int_jw__check_ins_classified', 'session_id', 'SKJL_ID', 'stg_jw__class_sessions', 'session_id') }}

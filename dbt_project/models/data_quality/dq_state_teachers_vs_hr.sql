@@ -1,11 +1,5 @@
--- Full-time teachers as reported to the state platform (sheet A6-1) against HR, one row per
--- disagreement, per collection year. HR's full-time teachers are those 专任教师 and 在职
--- at the end of the school year the collection year describes (fct_staff_school_year):
---   state_teacher_missing_from_hr      a 教工号 of A6-1 that HR does not know at all
---   state_teacher_not_full_time_in_hr  known to HR, but not a full-time teacher in post
---   hr_teacher_missing_from_state      an HR full-time teacher A6-1 does not list
---   name_differs                       same number, different names
--- Only collection years the platform reported are compared.
+-- Sheet A6-1 is filled in by hand from HR; every disagreement has to be checked before the
+-- school reports. Only collection years the platform reported are compared.
 with state_teachers as (
     select collection_year, school_year, staff_id, staff_name, department_name
     from {{ ref('fct_state_full_time_teacher') }}

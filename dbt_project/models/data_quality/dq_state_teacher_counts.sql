@@ -1,9 +1,5 @@
--- Full-time teacher head counts per collection year and college: the state platform's
--- sheet A6-1 (by its 所属部门 name, matched to the department registry) against HR's
--- full-time teachers at the end of the school year. One row per collection year and
--- department with either count; `difference` = state − HR (0 when they agree). A total row
--- per year has department_code 'ALL'. The teachers behind a difference are listed in
--- dq_state_teachers_vs_hr.
+-- A count that differs points at the teachers listed in dq_state_teachers_vs_hr. Sheet A6-1
+-- names departments, so they are matched to the registry by name.
 with state_counts as (
     select
         state.collection_year,

@@ -1,7 +1,6 @@
--- Source records that could not enter a core model, one row each with the first reason
--- that applies (macro excluded_records: "staging minus the core model" by key, so every
--- record is either in core or here). Check-ins have their own model (dq_orphan_check_ins)
--- because of their volume; dorm checks come from their classified intermediate.
+-- Staging minus the core model by key (macro excluded_records), so every source record is in
+-- core or here. Check-ins have their own model for their volume; dorm checks come from
+-- their classified intermediate.
 {%- set teaching_class_checks = [
     ('teaching_class_not_found', key_not_in('s.teaching_class_id', 'dim_teaching_class', 'teaching_class_id')),
     ('unknown_term', "s.teaching_class_id in (select teaching_class_id from " ~ ref('dim_teaching_class') ~ " where term_name is null)"),

@@ -1,6 +1,5 @@
--- 数据质量发现汇总 · one row per data-quality check with the number of findings, for the
--- data center engineers' overview (and the sensor that tells them). The details are in
--- the dq_ model named by each row.
+-- One overview for the engineers (and the sensor that alerts them); the details are in the
+-- dq_ model each row names.
 with checks as (
     select 'dq_excluded_records' as model_name, 'source records that could not enter core' as check_en,
         '未能进入核心层的源记录' as check_zh, count(*) as findings

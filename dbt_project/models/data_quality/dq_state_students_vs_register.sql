@@ -1,11 +1,5 @@
--- Students per major and cohort as reported to the state platform (sheet A10-1) against
--- the 教务 register: students in 01 在读 at the end of the school year the collection year
--- describes (fct_student_school_year), by the national major code and cohort. One row per
--- disagreement:
---   count_differs                 both have the major and cohort, with different numbers
---   major_missing_from_register   a major code of A10-1 that no 教务 major carries
---   missing_from_state            the register has students A10-1 does not report
--- Only collection years the platform reported are compared.
+-- What the school reports to the state platform must agree with its own register. Only
+-- collection years the platform reported are compared.
 with state_counts as (
     select collection_year, school_year, major_code, max(major_name) as major_name, cohort_year,
         sum(students) as state_students

@@ -1,12 +1,6 @@
--- Values outside the source contract (SOURCES.md) and the department registry, one row per
--- source table, column and value with the number of records. Two places catch them:
--- ingest sets aside rows whose code is not allowed or whose value does not parse
--- (meta.quarantine, rules code_not_allowed / bad_type), and staging leaves a code it cannot
--- decode null — a grade text that is neither a number 0–100, a grade word nor 缺考/作弊/缓考,
--- a rating outside 0–100, a satisfaction outside 1–5, an HR department code (BMDM)
--- missing from the crosswalk, a 教务 organisation code (JGDM) missing from the registry.
--- The two big logs are read from their classified intermediates (one row per record,
--- stored typed) rather than re-parsing 46 million staging rows every night.
+-- Codes outside the contract are caught in two places: ingest quarantines them and staging
+-- leaves a code it cannot decode null; both are listed here. The two big logs are read on
+-- their classified intermediates rather than parsing their staging rows again.
 with ingest_findings as (
     select
         source_table,

@@ -1,9 +1,5 @@
--- Records that arrived more than once for the same key, and how many copies were set
--- aside. Two places remove duplicates: ingest keeps one row per source key and puts the
--- others in meta.quarantine (rule duplicate_key: the smart-classroom log sending a KQ_ID
--- twice, say), and the data center keeps the latest load of a key that still repeats in
--- raw (macro latest_per_key; the two big logs count the copies in their classified
--- intermediates, column duplicate_copies). detected_by says which.
+-- Duplicates are removed in two places (ingest quarantines a repeated source key, the data
+-- center keeps the latest load of a key that still repeats), so both are listed here.
 with ingest_duplicates as (
     select
         source_table,
