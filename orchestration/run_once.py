@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 import duckdb
 
-from alerting.dispatch import COUNSELLOR_KEY
+from alerting.routing import COUNSELLOR_KEY
 from expectations.registry import load_departments_csv
 from orchestration.assets.analyst_snapshot import SNAPSHOT_KEY
 from orchestration.assets.data_center import full_refresh_config
@@ -64,7 +64,7 @@ def run_sync(settings: Settings, instance: dg.DagsterInstance | None = None,
         if event.is_step_failure:
             summary.errors.append(f"{event.step_key}: {event.event_specific_data.error.message.strip()}")
     materialized = [event.asset_key.path for event in nightly.get_asset_materialization_events()]
-    summary.models_built = sum(1 for path in materialized if path[0] in {"staging", "intermediate", "core", "marts", "registry"})
+    summary.models_built = sum(1 for path in materialized if path[0] in {"staging", "intermediate", "core", "data_quality", "marts", "registry"})
     if SNAPSHOT_KEY.path in materialized:
         summary.snapshot = str(settings.snapshot)
     sources: dict[str, list[int]] = {}

@@ -1,6 +1,6 @@
 """Synthetic school generator: writes the four source systems of a demo vocational college
 (教务 jw.sqlite, 人事 hr.sqlite, 学工 xg.sqlite, 状态数据平台 state/<year>.xlsx) with
-planted findings listed in planted.json. See data/README.md."""
+planted findings listed in planted.json. See school_generator/README.md."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The source systems' tables (exactly /work/shared/SOURCES.md) and a fast SQLite writer."""
+"""The source systems' tables (exactly docs/sources.md) and a fast SQLite writer."""
 
 from __future__ import annotations
 

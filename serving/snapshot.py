@@ -1,4 +1,4 @@
-"""The analysts' read-only snapshot of the data center: core, marts and the registry.
+"""The analysts' read-only snapshot of the data center: core, data quality, marts and the registry.
 
 DuckDB lets one process write a database file, and while it writes nobody else can open
 it. So analysts never open the warehouse: after each good build the nightly run writes a
@@ -62,8 +62,8 @@ from zhengai.sql import quote_identifier, quote_literal
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_SCHEMAS = ("core", "marts", "registry")
-# The source contracts' personal-data columns (SOURCES.md): their values are what the
+SNAPSHOT_SCHEMAS = ("core", "data_quality", "marts", "registry")
+# The source contracts' personal-data columns (docs/sources.md): their values are what the
 # snapshot must never contain, whatever a column is called.
 PERSONAL_DATA_SOURCE_COLUMNS = ("SFZH", "SJHM")
 # Names under which those columns could reach the data center; never copied.
@@ -116,7 +116,7 @@ class BigFact:
     changes: str | None = None
 
 
-# The big facts of the data center (see CONTRACT.md, interface between H1 and H3).
+# The big facts of the data center: incremental, stamped with _classified_at.
 BIG_FACTS: tuple[BigFact, ...] = (
     BigFact("core.fct_attendance", "check_in_id", "intermediate.int_jw__check_ins_classified"),
     BigFact("core.fct_dorm_check", "dorm_check_id", "intermediate.int_xg__dorm_checks_classified"),
@@ -225,7 +225,7 @@ def publish_snapshot(
     big_facts: tuple[BigFact, ...] = BIG_FACTS,
     full: bool = False,
 ) -> SnapshotReport:
-    """Publish core, marts and registry of `warehouse` as the read-only file `snapshot`.
+    """Publish core, data quality, marts and registry of `warehouse` as the read-only file `snapshot`.
 
     Call it from the process that holds the warehouse (the nightly run, between its
     writing steps): the warehouse is attached read-only and nothing else is touched.
@@ -294,11 +294,15 @@ def _reuse_refusal(snapshot: Path, warehouse: Path) -> str | None:
             info = dict(zip(names, result.fetchone() or ()))
             con.execute(f"select count(*) from main.{CONTENTS_TABLE}").fetchone()
             con.execute(f"select count(*) from main.{TOKENS_TABLE}").fetchone()
+            schemas = {name for (name,) in con.execute("select schema_name from information_schema.schemata").fetchall()}
             total, free, block_size = con.execute(
                 "select total_blocks, free_blocks, block_size from pragma_database_size() "
                 "where database_name = current_database()").fetchone()
     except duckdb.Error as exc:
         return f"上一版快照格式较旧或无法读取（{type(exc).__name__}）"
+    missing = sorted(set(SNAPSHOT_SCHEMAS) - schemas)
+    if missing:
+        return f"上一版快照缺少模式 {'、'.join(missing)}"
     if info.get("warehouse") != str(warehouse):
         return f"上一版快照来自另一个数据仓库（{info.get('warehouse')}）"
     if total and free / total > MAX_FREE_SHARE and free * block_size > MIN_FREE_BYTES:

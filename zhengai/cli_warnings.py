@@ -4,7 +4,6 @@ Reads the ledger and the registry seeds only (plus the term calendar for the rep
 works while the warehouse is being rebuilt. Registered in cli.py with `main.add_command(warnings)`.
 """
 
-from datetime import datetime
 from pathlib import Path
 
 import click

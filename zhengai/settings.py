@@ -54,6 +54,6 @@ class Settings:
             ledger=Path(env.get("ZHENGAI_LEDGER", warehouse.parent / "ledger.sqlite")),
             outbox=Path(env.get("ZHENGAI_OUTBOX", base / "outbox")),
             smtp_url=env.get("ZHENGAI_SMTP_URL") or None,
-            # The analysts' read-only copy of core, marts and the registry, replaced after each good build.
+            # The analysts' read-only copy of core, data quality, marts and the registry, replaced after each good build.
             snapshot=Path(env.get("ZHENGAI_SNAPSHOT", warehouse.parent / "snapshot.duckdb")),
         )

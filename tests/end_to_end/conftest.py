@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 
 from zhengai.settings import Settings

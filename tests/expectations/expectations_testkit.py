@@ -3,7 +3,7 @@
 The warehouse holds registry.quality_control_points, registry.departments,
 registry.dispatch_policy, marts.mart_quality__status and the two core dimensions dispatch
 reads the counsellors from (core.dim_student, core.dim_staff, from tests/expectations/data).
-The status column is computed here with the rule of INDICATORS.md, independently of the
+The status column is computed here with the rule of docs/indicators.md, independently of the
 expectations, so the tests can cross-check the two.
 """
 

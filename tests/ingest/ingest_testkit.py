@@ -1,4 +1,4 @@
-"""Small hand-made sources in the exact layouts of SOURCES.md, with planted contract breaks.
+"""Small hand-made sources in the exact layouts of docs/sources.md, with planted contract breaks.
 
 PLANTED lists what the contract must quarantine: (source, table) -> {rule: count}.
 """
@@ -14,7 +14,7 @@ import openpyxl
 
 import ingest
 
-# table -> [(column, SQLite type)], as the vendors ship them (CONTRACT.md "SQLite column types")
+# table -> [(column, SQLite type)], as the vendors ship them (SQLite declared column types)
 LAYOUTS = {
     "jw": {
         "ZFTAL_XTGL_JGDMB": "JG_ID TEXT, JGDM TEXT, JGMC TEXT, LX TEXT, LSJG_ID TEXT",

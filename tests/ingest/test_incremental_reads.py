@@ -3,7 +3,6 @@ many rows it returns, on SQLite (seek by rowid) and in the warehouse (look-back 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import sqlite3

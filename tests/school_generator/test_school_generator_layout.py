@@ -1,4 +1,4 @@
-"""The generated sources follow /work/shared/SOURCES.md: tables, columns, types, formats."""
+"""The generated sources follow docs/sources.md: tables, columns, types, formats."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from openpyxl.utils import get_column_letter
 
-# table -> columns, as SOURCES.md lists them (key first).
+# table -> columns, as docs/sources.md lists them (key first).
 TABLES = {
     "jw": {
         "ZFTAL_XTGL_JGDMB": "JG_ID JGDM JGMC LX LSJG_ID",

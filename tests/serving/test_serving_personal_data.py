@@ -38,5 +38,5 @@ def test_no_personal_data_in_the_marts(synced_school, personal):
 def test_no_personal_data_in_the_snapshot(synced_school, personal):
     with duckdb.connect(str(synced_school.settings.snapshot), read_only=True) as con:
         schemas = {s for (s,) in con.execute("select distinct table_schema from information_schema.tables").fetchall()}
-        assert {"core", "marts", "registry"} <= schemas
+        assert {"core", "data_quality", "marts", "registry"} <= schemas
         assert duckdb_personal_data_hits(con, personal) == {}

@@ -91,7 +91,7 @@ def test_the_snapshot_is_an_asset_after_the_whole_build(tmp_path):
     parents = graph.get(snapshot_key).parent_keys
     assert dg.AssetKey(["marts", "mart_quality__status"]) in parents
     assert dg.AssetKey(["core", "dim_student"]) in parents
-    assert {key.path[0] for key in parents} == {"core", "marts", "registry"}
+    assert {key.path[0] for key in parents} == {"core", "data_quality", "marts", "registry"}
     assert snapshot_key in definitions.resolve_job_def("nightly_sync").asset_layer.selected_asset_keys
 
 
