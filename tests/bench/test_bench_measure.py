@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.run import BLOCK_END, BLOCK_START, PostgresTarget, measure_command, update_markdown
+from bench.measure import measure_command
+from bench.peer import PostgresTarget
+from bench.report import BLOCK_END, BLOCK_START, update_markdown
 
 # A parent that starts a child holding ~300 MB, waits for it, then exits.
 PARENT = (

@@ -16,7 +16,8 @@ import pytest
 
 from zhengai.settings import REPO_ROOT
 
-from bench.run import BLOCK_START, PostgresTarget, copy_raw_to_postgres, postgres_available
+from bench.peer import PostgresTarget, copy_raw_to_postgres, postgres_available
+from bench.report import BLOCK_START
 
 from tests.bench.bench_testkit import SMALL_STUDENTS
 
