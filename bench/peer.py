@@ -2,6 +2,8 @@
 
 It tells how much of the build's speed is DuckDB's: the raw and meta tables are copied from
 the warehouse into a scratch database and `dbt build --target postgres` is measured there.
+Column types follow `zhengai publish` (serving.publish.postgres_type), so the peer and the
+BI copy of the marts agree on what each DuckDB type becomes.
 """
 
 from __future__ import annotations
@@ -14,13 +16,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from serving.publish import postgres_type
 from zhengai.settings import DBT_PROJECT_DIR, Settings
 
 from bench.measure import child_env, dbt_breakdown, measure_command
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/zhengai_bench"
-PG_TYPES = {"BIGINT": "bigint", "INTEGER": "integer", "DOUBLE": "double precision", "VARCHAR": "text",
-            "BOOLEAN": "boolean", "TIMESTAMP": "timestamp", "DATE": "date", "JSON": "text"}
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,8 @@ def _copy_table(con, cur, schema: str, table: str, scratch: Path) -> int:
         "select column_name, data_type from information_schema.columns "
         "where table_schema = ? and table_name = ? order by ordinal_position", [schema, table]).fetchall()
     cur.execute(f'create schema if not exists "{schema}"')
-    ddl = ", ".join(f"{name.lower()} {PG_TYPES.get(kind, 'text')}" for name, kind in columns)
+    # A type PostgreSQL has no counterpart for (JSON, lists, …) goes over as text.
+    ddl = ", ".join(f"{name.lower()} {postgres_type(kind) or 'text'}" for name, kind in columns)
     cur.execute(f'create table "{schema}"."{table}" ({ddl})')
     csv_path = scratch / f"{schema}.{table}.csv"
     con.execute(f"copy \"{schema}\".\"{table}\" to '{csv_path}' (header false)")
