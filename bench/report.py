@@ -1,11 +1,12 @@
-"""The end-to-end block of BENCHMARKS.md: the goals, the report, the block markers.
+"""The benchmarks' blocks of BENCHMARKS.md: the goals, the end-to-end report, the block markers.
 
-The benchmark owns one block between its markers and rewrites only that block, so the
-analysis written around it by hand stays as it is.
+Each benchmark owns one block between its markers and rewrites only that block, so the
+analysis written around the blocks by hand stays as it is.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from zhengai.settings import REPO_ROOT
@@ -13,8 +14,11 @@ from zhengai.settings import REPO_ROOT
 from bench.measure import SAMPLE_SECONDS
 
 BENCHMARKS_MD = REPO_ROOT / "BENCHMARKS.md"
-BLOCK_START = "<!-- bench:start (written by `zhengai bench`; edit orchestration/bench.py, not this block) -->"
+BLOCK_START = "<!-- bench:start (written by `python -m bench`; edit bench/report.py, not this block) -->"
 BLOCK_END = "<!-- bench:end -->"
+INGEST_BLOCK_START = ("<!-- ingest-bench:start (written by `python -m bench.ingest_throughput`; "
+                      "edit bench/ingest_throughput.py, not this block) -->")
+INGEST_BLOCK_END = "<!-- ingest-bench:end -->"
 GOALS = {  # the targets the report checks the main scale against
     "full_rebuild_seconds": 180, "nightly_seconds": 30, "peak_rss_gib": 4.0, "peer_ratio": 10.0,
     "floor_ratio": 3.0, "generate_seconds": 180,
@@ -100,7 +104,7 @@ def _header(results: dict) -> list[str]:
     return [
         "## End-to-end benchmark",
         "",
-        f"Command: `make bench` (= `zhengai bench --students {main['students']} --years {main['years']} "
+        f"Command: `make bench` (= `python -m bench --students {main['students']} --years {main['years']} "
         f"--growth {','.join(k.split('x')[0] for k in results.get('growth', [])) or '…'}`). "
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; Python {m['python']}, "
         f"DuckDB {m['duckdb']}, dbt-core {m['dbt_core']}. Scale: {main['students']:,} students × {main['years']} "
@@ -194,7 +198,7 @@ def _floor_section(main: dict) -> list[str]:
         return []
     f = main["floor"]
     return ["### The floor", "",
-            f"One DuckDB query (`orchestration/bench.py` FLOOR_SQL) reads the raw check-ins (joined to "
+            f"One DuckDB query (`bench/run.py` FLOOR_SQL) reads the raw check-ins (joined to "
             f"their sessions and teaching classes) and dorm checks once and aggregates them per student "
             f"and term, teaching class and month, student and month: {f['rows_scanned']:,} rows in "
             f"{_s(f['seconds'])} ({f['threads']} threads, best of 2). "
@@ -245,14 +249,22 @@ def _growth_section(results: dict) -> list[str]:
 
 # ------------------------------------------------------------------ writing a block
 
-def update_markdown(path: Path, block: str) -> None:
-    """Replace the benchmark block of BENCHMARKS.md, leaving every other section as it is."""
+def _start_marker(start: str) -> re.Pattern[str]:
+    """The start marker whatever its note says after the tag: a block whose note differs from
+    this one is still this benchmark's block, replaced rather than appended a second time."""
+    tag = start.split(" (", 1)[0]   # "<!-- bench:start"
+    return re.compile(re.escape(tag) + r"\b[^\n]*-->")
+
+
+def update_markdown(path: Path, block: str, start: str = BLOCK_START, end: str = BLOCK_END) -> None:
+    """Replace one benchmark's block of the file (the end-to-end one unless told), or append
+    it; every other section stays as it is."""
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    body = f"{BLOCK_START}\n{block}{BLOCK_END}\n"
-    if BLOCK_START in text and BLOCK_END in text:
-        head, rest = text.split(BLOCK_START, 1)
-        tail = rest.split(BLOCK_END, 1)[1].lstrip("\n")
-        text = head + body + ("\n" + tail if tail else "")
+    body = f"{start}\n{block}{end}\n"
+    found = _start_marker(start).search(text)
+    if found and end in text[found.end():]:
+        tail = text[found.end():].split(end, 1)[1].lstrip("\n")
+        text = text[:found.start()] + body + ("\n" + tail if tail else "")
     else:
         text = text.rstrip("\n") + "\n\n" + body
     path.write_text(text, encoding="utf-8")
