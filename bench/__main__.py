@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from bench.run import (BENCH_DIR, BENCHMARKS_MD, DEFAULT_JSON, DEFAULT_PG_URL, PostgresTarget, goals, render_markdown,
-                       run_bench, update_markdown)
+from bench.peer import DEFAULT_PG_URL, PostgresTarget
+from bench.report import BENCHMARKS_MD, goals, render_markdown, update_markdown
+from bench.run import BENCH_DIR, DEFAULT_JSON, run_bench
 
 
 @click.command(help="端到端基准测试：全量重建、夜间增量、峰值内存、扫描下限、PostgreSQL 对照、规模增长（见 BENCHMARKS.md）。")

@@ -39,13 +39,12 @@ import sqlalchemy as sa
 from ingest.config import load_config
 from ingest.runner import run_ingest
 from ingest.connectors.database import ReadPosition
+from bench.report import INGEST_BLOCK_END, INGEST_BLOCK_START, update_markdown
 from bench.testbed import copy_sqlite_tables, scratch_database
 
 TABLE = "JW_KQ_XSKQB"
 DAYS_OF_CLASSES = 180
 SECTION = "## Ingest"
-START = "<!-- ingest-bench:start (written by `python -m bench.ingest_throughput`; edit ingest/bench.py) -->"
-END = "<!-- ingest-bench:end -->"
 
 
 def check_in_config(fast_path: str):
@@ -398,14 +397,8 @@ def render(lines, loads, rows, args, argv) -> str:
 def write_section(path: Path, section: str) -> None:
     """Replace this benchmark's block in `path` (between its markers), or append it; the
     rest of the file belongs to the other benchmarks."""
-    block = f"{START}\n{section}\n{END}"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"{re.escape(START)}.*?{re.escape(END)}", re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: block, text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text, encoding="utf-8")
+    # The section ends in a newline; one more leaves a blank line before the end marker.
+    update_markdown(path, section + "\n", INGEST_BLOCK_START, INGEST_BLOCK_END)
 
 
 if __name__ == "__main__":

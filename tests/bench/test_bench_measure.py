@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.run import BLOCK_END, BLOCK_START, PostgresTarget, measure_command, update_markdown
+from bench.measure import measure_command
+from bench.peer import PostgresTarget
+from bench.report import BLOCK_END, BLOCK_START, INGEST_BLOCK_END, INGEST_BLOCK_START, update_markdown
 
 # A parent that starts a child holding ~300 MB, waits for it, then exits.
 PARENT = (
@@ -46,6 +48,20 @@ def test_the_report_block_is_replaced_and_other_sections_kept(tmp_path: Path):
     update_markdown(md, "## End-to-end benchmark\n\nthird\n")
     text = md.read_text(encoding="utf-8")
     assert text.index("third") < text.index("## Later") and "kept" in text
+
+
+def test_a_block_under_another_note_is_replaced_not_repeated(tmp_path: Path):
+    """The start marker is found by its tag, whatever its note says; the note is rewritten."""
+    md = tmp_path / "BENCHMARKS.md"
+    md.write_text("# Benchmarks\n\n<!-- bench:start (some other note) -->\nold\n<!-- bench:end -->\n\n"
+                  "<!-- ingest-bench:start (another note) -->\n## Ingest\n\n<!-- ingest-bench:end -->\n",
+                  encoding="utf-8")
+    update_markdown(md, "new\n")
+    update_markdown(md, "## Ingest\n\nfigures\n", INGEST_BLOCK_START, INGEST_BLOCK_END)
+    text = md.read_text(encoding="utf-8")
+    assert text.count("<!-- bench:start") == 1 and BLOCK_START in text and "old" not in text
+    assert text.count("<!-- ingest-bench:start") == 1 and INGEST_BLOCK_START in text
+    assert text.index("new") < text.index("figures")
 
 
 def test_the_peer_target_comes_from_a_url():

@@ -1,4 +1,4 @@
-"""`zhengai bench` end to end at the smallest scale, so the benchmark cannot rot: a real
+"""`python -m bench` end to end at the smallest scale, so the benchmark cannot rot: a real
 generated school, a full rebuild, an appended day and the nightly sync, the floor query,
 the JSON and the report block; and the PostgreSQL peer's copy of the raw tables."""
 
@@ -14,7 +14,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bench.run import BLOCK_START, PostgresTarget, copy_raw_to_postgres, postgres_available
+from zhengai.settings import REPO_ROOT
+
+from bench.peer import PostgresTarget, copy_raw_to_postgres, postgres_available
+from bench.report import BLOCK_START
 
 from tests.bench.bench_testkit import SMALL_STUDENTS
 
@@ -25,9 +28,9 @@ def bench_run(tmp_path_factory) -> tuple[Path, dict, str]:
     out, md = base / "bench.json", base / "BENCHMARKS.md"
     md.write_text("# Benchmarks\n\n## Ingest\n\nkept as it is\n", encoding="utf-8")
     done = subprocess.run(
-        [sys.executable, "-m", "zhengai.cli", "bench", "--students", str(SMALL_STUDENTS), "--years", "1",
+        [sys.executable, "-m", "bench", "--students", str(SMALL_STUDENTS), "--years", "1",
          "--seed", "7", "--skip-peer", "--bench-dir", str(base), "--out", str(out), "--markdown", str(md)],
-        capture_output=True, text=True, timeout=900)
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)   # from the checkout: bench/ is not installed
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return base, json.loads(out.read_text()), md.read_text(encoding="utf-8")
 

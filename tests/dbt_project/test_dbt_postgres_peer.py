@@ -2,7 +2,7 @@
 gives the same marts as the warehouse (DuckDB).
 
 The hand-made school (dbt_school.build_school) is written to a raw DuckDB file, copied into a
-scratch PostgreSQL database the way the benchmark copies it (bench.run.
+scratch PostgreSQL database the way the benchmark copies it (bench.peer.
 copy_raw_to_postgres: raw_* and meta, columns lower case) together with the register history
 the snapshots start from, and `dbt build --target postgres` runs there: seeds, snapshots,
 models, data tests and unit tests must all pass, and every row of every layer mart and of
@@ -29,7 +29,8 @@ import duckdb
 import pytest
 
 from tests.dbt_project.dbt_school import DBT_PROJECT_DIR, SNAPSHOT_COLUMNS, build_school, create_raw_warehouse
-from bench.run import PG_TYPES, PostgresTarget, copy_raw_to_postgres, postgres_available
+from bench.peer import PostgresTarget, copy_raw_to_postgres, postgres_available
+from serving.publish import postgres_type
 
 SERVER_URL = os.environ.get("ZHENGAI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 LAYER_MARTS = ["mart_school__indicators", "mart_major__indicators", "mart_course__indicators",
@@ -50,7 +51,7 @@ def copy_snapshot_history(raw: Path, pg: PostgresTarget) -> None:
     with duckdb.connect(str(raw), read_only=True) as con, pg.connect() as conn, conn.cursor() as cur:
         cur.execute('create schema if not exists "snapshots"')
         for qualified, columns in SNAPSHOT_COLUMNS.items():
-            ddl = ", ".join(f"{name} {PG_TYPES[kind]}" for name, kind in columns)
+            ddl = ", ".join(f"{name} {postgres_type(kind)}" for name, kind in columns)
             cur.execute(f"create table {qualified} ({ddl})")
             rows = con.execute(f"select {', '.join(name for name, _ in columns)} from {qualified}").fetchall()
             if rows:
