@@ -1,44 +1,22 @@
 """The analysts' read-only snapshot of the data center: core, data quality, marts and the registry.
 
-DuckDB lets one process write a database file, and while it writes nobody else can open
-it. So analysts never open the warehouse: after each good build the nightly run writes a
-new file beside the snapshot and moves it onto the snapshot path with `os.replace` (atomic
-on POSIX). An analyst's open connection keeps reading the file it opened; the next
-connection reads the new one. No query waits on the nightly writer, and no analyst can make
-the nightly run fail.
+Why a copy: DuckDB lets one process write a file and nobody else open it meanwhile, so
+analysts read a new file moved onto the snapshot path with `os.replace` after each good
+build; open connections keep the file they opened.
 
-Full and delta publishing. The first snapshot is a full copy. A nightly one starts from a
-file copy of the previous snapshot (same folder) and changes only what changed:
-- a table whose content (a checksum of all its rows) and columns equal what the previous
-  snapshot recorded is kept as it is; a changed one is brought up to date row by row (its
-  rows no longer in the warehouse deleted, the warehouse's rows it lacks inserted, whole
-  rows compared) when few rows changed, else replaced whole, as are changed views (the
-  wide marts) and tables whose rows repeat; the checksum must then match the warehouse's;
-- the big facts (BIG_FACTS: 32 M check-ins, 14 M dorm checks) take only their changed
-  rows. dbt stamps every row it (re)writes with `_classified_at`; the intermediate model
-  behind a fact has one row per key and stamps a key that left the fact too. So the keys
-  stamped after the previous snapshot's high-water mark are deleted, and the fact's rows
-  stamped after it inserted. Afterwards the count and a checksum of (key, _classified_at)
-  must equal the warehouse's, else the delta is dropped and the snapshot copied in full.
-A full copy is made instead when there is no previous snapshot, when it came from another
-warehouse or an older format, when the warehouse's stamps went back (restored) or a large
-share of a fact was restamped (after `dbt build --full-refresh`, a rebuilt warehouse), and
-when deletes have left too much free space in the previous file (the full copy compacts).
+Full or delta. The first snapshot is a full copy; later ones start from a file copy of the
+previous snapshot and change only what changed: a table whose checksum and columns are
+unchanged is kept, a changed one is updated row by row when few rows changed or replaced;
+the big facts (BIG_FACTS) take only the keys dbt restamped (`_classified_at`) since the
+previous high-water mark, then count and checksum must equal the warehouse's. Anything
+doubtful (no or foreign previous file, stamps gone back, a mass restamp, too much free
+space) makes a full copy instead; `SnapshotReport.reason` says which.
 
-Personal data stays in the warehouse: columns the source contracts mark as personal
-(national id SFZH, phone SJHM) and their data-center names are not copied, and before the
-new file replaces the old one its content is compared with the values of the sources' SFZH
-and SJHM columns. A hit refuses the snapshot: analysts keep yesterday's. The comparison
-works on tokens: every run of 11 or more digits/X inside a text or wide integer value
-(PERSONAL_DATA_TOKEN; a national id is 18 such characters, a phone number 11). The snapshot
-keeps the distinct tokens of each of its columns in main.snapshot_tokens: a table copied
-whole gets its tokens anew, a delta or row-by-row update adds the tokens of the rows it
-inserts, and tokens are only removed with their table (a deleted row's tokens may linger
-until the next full copy: more is compared, never less). So the stored tokens cover every value in the file, old rows
-included, and each publish compares all of them with all of today's personal values (a
-student admitted today is checked against rows published last year). The tokens are
-substrings of values the snapshot already shows, and a publish whose tokens meet a personal
-value is refused, so the table discloses nothing.
+Personal data. Columns the contracts mark personal (SFZH, SJHM) are not copied, and every
+run of 11+ digits/X in the file's text and wide-integer values (kept per column in
+main.snapshot_tokens, old rows included) is compared with today's SFZH and SJHM values of
+the sources before the file is published; a hit refuses the snapshot and analysts keep
+yesterday's.
 """
 
 from __future__ import annotations
