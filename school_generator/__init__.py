@@ -12,12 +12,12 @@ from tqdm import tqdm
 
 from . import hr_activity, people, planting, records, registers, state_workbook, student_affairs
 from .frame import Frame
-from .increment import append_day, last_day_present
+from .increment import append_day, append_hour, last_day_present
 from .limits import SEEDS, load_limits
 from .school import build
 from .writer import SourceWriter
 
-__all__ = ["append_day", "generate", "last_day_present"]
+__all__ = ["append_day", "append_hour", "generate", "last_day_present"]
 
 
 def generate(out_dir: Path, students: int = 3000, seed: int = 42, years: int = 1, progress: bool = False,

@@ -1,11 +1,13 @@
-"""One more day of activity appended to an existing school: the nightly increment.
+"""More activity appended to an existing school: what a nightly or an hourly sync sees.
 
 `append_day` adds, for one day after the last day present in the sources, the sessions
 held (JW_KQ_SKJLB), the students' check-ins (JW_KQ_XSKQB) and the nightly dorm checks
-(XG_CQJL), with ids continuing the existing ones. The day repeats the timetable of the
-busiest recent day with the same weekday (the same teaching classes, periods and
-students) and the dorm roll of the last night checked; statuses are drawn afresh. Same school, same
-day → the same rows (the random stream is seeded by the school's seed and the day).
+(XG_CQJL), with ids continuing the existing ones. `append_hour` adds one hour of the same:
+the sessions that start in that hour and their check-ins, or at 22:00 the night's dorm
+checks; a day's hours are appended in order. The day repeats the timetable of the busiest
+recent day with the same weekday (the same teaching classes, periods and students) and the
+dorm roll of the last night checked; statuses are drawn afresh. Same school, same day (and
+hour) → the same rows (the random stream is seeded by the school's seed, the day, the hour).
 
 Background rates follow the full generator's averages; no caps are applied, so an
 appended day can push a student over a warning line, as a real day can.
@@ -30,6 +32,7 @@ DAY = 86400
 # (gamma(0.8, 0.005), gamma(2, 0.008), gamma(2, 0.007); early leave 0.003).
 P_ABSENT, P_LEAVE, P_LATE, P_EARLY = 0.004, 0.016, 0.014, 0.003
 P_LATE_RETURN = 0.003          # mean of gamma(1, 0.003)
+DORM_CHECK_HOUR = 22
 TEMPLATE_WINDOW_DAYS = 56
 SESSION_START = {jc: start for jc, _, start in BLOCKS + HALF_DAYS}
 
@@ -51,29 +54,63 @@ def append_day(out_dir: Path, day: date) -> dict[str, int]:
 
     `day` must come after every day already present. Raises FileNotFoundError when
     out_dir holds no generated school."""
-    out_dir = Path(out_dir)
-    manifest_path = out_dir / "planted.json"
-    if not manifest_path.exists():
-        raise FileNotFoundError(f"no generated school in {out_dir} (planted.json missing)")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    out_dir, manifest = Path(out_dir), _manifest(out_dir)
     last = last_day_present(out_dir)
     if day <= last:
         raise ValueError(f"{day} is not after the last day present in the sources ({last})")
-    rng = np.random.default_rng([int(manifest["seed"]), day.toordinal()])
-
-    added = {"JW_KQ_SKJLB": 0, "JW_KQ_XSKQB": 0, "XG_CQJL": 0}
-    if not is_holiday(day):
-        with sqlite3.connect(out_dir / "jw.sqlite") as jw:
-            if day.weekday() < 5:
-                added.update(_append_teaching(jw, rng, day))
-        with sqlite3.connect(out_dir / "xg.sqlite") as xg:
-            added["XG_CQJL"] = _append_dorm_checks(xg, rng, day)
-
+    added = _append(out_dir, np.random.default_rng([int(manifest["seed"]), day.toordinal()]), day, hour=None)
     manifest.setdefault("appended_days", []).append({"day": day.isoformat(), "rows": added})
+    _save(out_dir, manifest, added)
+    return added
+
+
+def append_hour(out_dir: Path, day: date, hour: int) -> dict[str, int]:
+    """Append one hour of `day`: the sessions starting in it and their check-ins (and at
+    DORM_CHECK_HOUR the night's dorm checks); returns rows added per table.
+
+    The hour must come after everything already present: a later day, or a later hour of
+    the day whose hours are being appended."""
+    if not 0 <= hour <= 23:
+        raise ValueError(f"hour must be 0–23, not {hour}")
+    out_dir, manifest = Path(out_dir), _manifest(out_dir)
+    hours = manifest.setdefault("appended_hours", [])
+    last = last_day_present(out_dir)
+    same_day = [h["hour"] for h in hours if h["day"] == day.isoformat()]
+    if day < last or (day == last and (not same_day or hour <= max(same_day))):
+        raise ValueError(f"{day} {hour:02d}:00 is not after what the sources already hold "
+                         f"(last day {last}{f', last hour {max(same_day):02d}:00' if same_day else ''})")
+    added = _append(out_dir, np.random.default_rng([int(manifest["seed"]), day.toordinal(), hour]), day, hour)
+    hours.append({"day": day.isoformat(), "hour": hour, "rows": added})
+    _save(out_dir, manifest, added)
+    return added
+
+
+def _manifest(out_dir: Path) -> dict:
+    path = Path(out_dir) / "planted.json"
+    if not path.exists():
+        raise FileNotFoundError(f"no generated school in {out_dir} (planted.json missing)")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _save(out_dir: Path, manifest: dict, added: dict[str, int]) -> None:
     counts = manifest.setdefault("row_counts", {})
     for table, n in added.items():
         counts[table] = counts.get(table, 0) + n
-    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    (out_dir / "planted.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def _append(out_dir: Path, rng: np.random.Generator, day: date, hour: int | None) -> dict[str, int]:
+    """Teaching of the day (or of the sessions starting in `hour`) and the night's dorm checks
+    (with the whole day, or at DORM_CHECK_HOUR)."""
+    added = {"JW_KQ_SKJLB": 0, "JW_KQ_XSKQB": 0, "XG_CQJL": 0}
+    if is_holiday(day):
+        return added
+    if day.weekday() < 5:
+        with sqlite3.connect(out_dir / "jw.sqlite") as jw:
+            added.update(_append_teaching(jw, rng, day, hour))
+    if hour is None or hour == DORM_CHECK_HOUR:
+        with sqlite3.connect(out_dir / "xg.sqlite") as xg:
+            added["XG_CQJL"] = _append_dorm_checks(xg, rng, day)
     return added
 
 
@@ -89,12 +126,16 @@ def _template_day(jw: sqlite3.Connection, day: date) -> str | None:
     return row[0] if row else None
 
 
-def _append_teaching(jw: sqlite3.Connection, rng: np.random.Generator, day: date) -> dict[str, int]:
+def _append_teaching(jw: sqlite3.Connection, rng: np.random.Generator, day: date, hour: int | None) -> dict[str, int]:
     template = _template_day(jw, day)
     if template is None:
         return {}
     sessions = jw.execute("SELECT SKJL_ID, JXB_ID, JC, XS FROM JW_KQ_SKJLB WHERE SKRQ = ? ORDER BY SKJL_ID",
                           [template]).fetchall()
+    if hour is not None:
+        sessions = [row for row in sessions if SESSION_START[row[2]] // 3600 == hour]
+    if not sessions:
+        return {}
     first_session = jw.execute("SELECT max(SKJL_ID) FROM JW_KQ_SKJLB").fetchone()[0] + 1
     new_session = {old: first_session + i for i, (old, *_) in enumerate(sessions)}
     start_of = {old: SESSION_START[jc] for old, _, jc, _ in sessions}
@@ -104,11 +145,11 @@ def _append_teaching(jw: sqlite3.Connection, rng: np.random.Generator, day: date
 
     # The template's students, each once per session, only those in the register (the
     # planted orphan check-in is not repeated).
-    members = jw.execute(
+    members = [row for row in jw.execute(
         "SELECT DISTINCT k.SKJL_ID, k.XH_ID FROM JW_KQ_XSKQB k "
         "JOIN JW_XJGL_XSJBXXB s ON s.XH_ID = k.XH_ID "
         "WHERE k.SKJL_ID BETWEEN ? AND ? ORDER BY k.SKJL_ID, k.XH_ID",
-        [sessions[0][0], sessions[-1][0]]).fetchall() if sessions else []
+        [sessions[0][0], sessions[-1][0]]).fetchall() if row[0] in start_of]
     n = len(members)
     u = rng.random(n)
     cuts = np.cumsum([P_ABSENT, P_LEAVE, P_LATE, P_EARLY])

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from zhengai.cli import main
-from school_generator import append_day, last_day_present
+from school_generator import append_day, append_hour, last_day_present
 
 from tests.bench.bench_testkit import max_ids, rows_on
 
@@ -95,3 +95,31 @@ def test_the_cli_appends_and_explains_a_refusal_in_chinese(school: Path):
     assert "已追加" in ok.output and day.isoformat() in ok.output
     again = CliRunner().invoke(main, ["generate", "--out", str(school), "--append-day", day.isoformat()])
     assert again.exit_code != 0 and "无法追加" in again.output
+
+
+def test_hours_of_a_day_add_the_sessions_starting_in_each_hour_and_the_night_at_22(school: Path):
+    day = next_weekday(last_day_present(school), 1)   # a Tuesday
+    before = max_ids(school)
+    morning = append_hour(school, day, 8)
+    quiet = append_hour(school, day, 9)               # no session starts at 9
+    afternoon = append_hour(school, day, 14)
+    night = append_hour(school, day, 22)
+    rows = rows_on(school, day.isoformat())
+
+    assert morning["JW_KQ_SKJLB"] > 0 and morning["XG_CQJL"] == 0
+    assert quiet == {"JW_KQ_SKJLB": 0, "JW_KQ_XSKQB": 0, "XG_CQJL": 0}
+    assert {r[3] for r in rows["sessions"][:morning["JW_KQ_SKJLB"]]} <= {"1-2", "1-4"}
+    assert {r[3] for r in rows["sessions"][morning["JW_KQ_SKJLB"]:]} <= {"5-6", "5-8"}
+    assert len(rows["sessions"]) == morning["JW_KQ_SKJLB"] + afternoon["JW_KQ_SKJLB"]
+    assert len(rows["check_ins"]) == morning["JW_KQ_XSKQB"] + afternoon["JW_KQ_XSKQB"] > 0
+    assert len(rows["dorm_checks"]) == night["XG_CQJL"] >= 200
+    # each hour's check-ins belong to that hour's sessions, ids continuing the existing ones
+    periods_of = {r[0]: r[3] for r in rows["sessions"]}
+    assert {periods_of[r[1]] for r in rows["check_ins"][:morning["JW_KQ_XSKQB"]]} <= {"1-2", "1-4"}
+    assert {periods_of[r[1]] for r in rows["check_ins"][morning["JW_KQ_XSKQB"]:]} <= {"5-6", "5-8"}
+    assert rows["check_ins"][0][0] == before["KQ_ID"] + 1
+
+    with pytest.raises(ValueError, match="not after"):
+        append_hour(school, day, 14)                  # an hour already appended
+    with pytest.raises(ValueError, match="not after"):
+        append_day(school, day)
