@@ -18,6 +18,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from serving.report_data import ReportData, StatusRow, school_year_of
+from serving.report_files import ContentWriter, code_version, content_key
 
 # The annual report's tables: which control points, shown for which entities.
 SCHOOL_CONDITIONS = (
@@ -59,7 +60,7 @@ def _year_rows(data: ReportData, codes: tuple[str, ...], entity_type: str, perio
     return found
 
 
-def annual_workbook(data: ReportData, period: str) -> tuple[bytes, int, int]:
+def annual_workbook(data: ReportData, period: str) -> tuple[bytes, int, int, list]:
     points = data.control_points
     workbook = Workbook()
     trace: list[list[str]] = []
@@ -131,14 +132,27 @@ def annual_workbook(data: ReportData, period: str) -> tuple[bytes, int, int]:
         ws.freeze_panes = "A2" if ws.title != "说明" else None
     buffer = io.BytesIO()
     workbook.save(buffer)
-    return buffer.getvalue(), values, missing
+    inputs = [sorted(school_rows.items()), sorted(college_rows.items()), sorted(major_rows.items()), trace,
+              {code: data.references.get(code) for code in SCHOOL_CONDITIONS}]
+    return buffer.getvalue(), values, missing, inputs
 
 
-def build_annual_tables(database: Path, out_dir: Path, period: str) -> AnnualTablesReport:
-    from serving.report_files import atomic_write
-
+def build_annual_tables(database: Path, out_dir: Path, periods: list[str] | None = None) -> list[AnnualTablesReport]:
+    """One workbook per school year (default: every school year the data center knows); a workbook
+    whose figures did not change is not written again."""
+    reports = []
     with ReportData(database) as data:
-        content, values, missing = annual_workbook(data, period)
-    path = Path(out_dir) / f"质量年报数据表_{period}.xlsx"
-    atomic_write(path, content)
-    return AnnualTablesReport(path, values, missing)
+        known = [r["school_year"] for r in data.table("select school_year from core.dim_school_year order by school_year")]
+        unknown = sorted(set(periods or []) - set(known))
+        if unknown:
+            raise ValueError(f"数据中心没有学年 {'、'.join(unknown)}（已有：{'、'.join(known) or '无'}）")
+        writer = ContentWriter.open(Path(out_dir), code_version(Path(__file__)))
+        for period in periods or known:
+            content, values, missing, inputs = annual_workbook(data, period)
+            relative = f"质量年报数据表_{period}.xlsx"
+            key = content_key(period, inputs)
+            if not writer.is_current(relative, key):
+                writer.write(relative, content, key)
+            reports.append(AnnualTablesReport(Path(out_dir) / relative, values, missing))
+        writer.finish(prune=periods is None)
+    return reports
