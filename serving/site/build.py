@@ -178,10 +178,11 @@ class SiteBuilder:
     # Pages ---------------------------------------------------------------------------------
     def entity_page(self, entity_type: str, entity_id: str, name: str, rows: list[StatusRow], *,
                     crumbs: list[tuple[str, str]] = (), facts: list[tuple] = (), related: list[dict] = (),
-                    note: str = "", extra_key: object = None, sections: Callable[[], list[dict]] | None = None) -> None:
+                    note: str = "", extra_key: object = None, sections: Callable[[], list[dict]] | None = None,
+                    type_label: str | None = None) -> None:
         relative = page_path(entity_type, entity_id)
         open_warnings, closed_warnings = self._warnings(entity_type, entity_id)
-        key = content_key(entity_type, entity_id, name, rows, crumbs, facts, related, note, extra_key,
+        key = content_key(entity_type, entity_id, name, rows, crumbs, facts, related, note, extra_key, type_label,
                           open_warnings, closed_warnings, self.school_name,
                           self._comparison_inputs(entity_type, rows), self._reference_key(rows))
         self.report.pages += 1
@@ -191,7 +192,7 @@ class SiteBuilder:
         built = sections() if sections else self.sections(entity_type, rows)
         html = self.templates["entity"].render(
             **self._common(name), entity_type=entity_type, entity_id=entity_id, name=name,
-            type_label=ENTITY_ZH.get(entity_type, entity_type), crumbs=list(crumbs), facts=list(facts),
+            type_label=type_label or ENTITY_ZH.get(entity_type, entity_type), crumbs=list(crumbs), facts=list(facts),
             related=list(related), note=note, sections=built, open_warnings=open_warnings,
             closed_warnings=closed_warnings, entity_label=ENTITY_LABEL.get(entity_type, "本值"),
             has_comparisons=any(s["comparison_labels"] for s in built),
@@ -281,8 +282,9 @@ def chart_vocabulary(data: ReportData) -> str:
     return "".join(labels)
 
 
-def _link(text: str, entity_type: str, entity_id: str) -> dict:
-    return {"text": text, "href": page_path(entity_type, entity_id)}
+def _link(text: str, entity_type: str, entity_id: str | None) -> dict | str:
+    """A link to an entity's page; plain text when the entity is not known (no id, no page)."""
+    return {"text": text, "href": page_path(entity_type, entity_id)} if entity_id else text
 
 
 def _status_cell(status: str) -> dict:

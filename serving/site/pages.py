@@ -73,8 +73,8 @@ def college_pages(builder: SiteBuilder) -> None:
     school = data.table("select distinct entity_id from marts.mart_quality__status where entity_type = 'school' "
                         "and entity_id <> 'ALL' limit 1")
     school_crumb = [("学校", page_path("school", school[0]['entity_id']))] if school else []
-    colleges = data.table("select department_code, department_name_zh from core.dim_department where kind = 'college' order by department_code")
-    for college in colleges:
+    # Every department gets a page (a teacher's department may be an office), colleges and offices alike.
+    for college in data.table("select department_code, department_name_zh, kind from core.dim_department order by department_code"):
         code = college["department_code"]
         related = [
             {"title": "专业", "header": ["专业代码", "专业"],
@@ -85,7 +85,7 @@ def college_pages(builder: SiteBuilder) -> None:
              "rows": [[c["course_code"], _link(c["course_name"], "course", c["course_id"])] for c in courses.get(code, [])]},
         ]
         builder.entity_page("college", code, college["department_name_zh"], rows_by_college.get(code, []),
-                            crumbs=school_crumb, related=related,
+                            crumbs=school_crumb, related=related, type_label="二级学院" if college["kind"] == "college" else "部门",
                             facts=[("单位代码", code, None), ("专业", len(majors.get(code, [])), None),
                                    ("专任教师", len(teachers.get(code, [])), None)])
 
@@ -105,7 +105,7 @@ def major_pages(builder: SiteBuilder) -> None:
         builder.entity_page("major", code, major["major_name"], rows_by_major.get(code, []),
                             crumbs=_college_crumb(builder, major["department_code"]), related=related,
                             facts=[("专业代码", code, None),
-                                   ("学院", data.department_name(major["department_code"]), page_path("college", major['department_code'])),
+                                   ("学院", data.department_name(major["department_code"]), page_path("college", major["department_code"]) if major["department_code"] else None),
                                    ("学制", f"{major['years_of_study']} 年" if major["years_of_study"] else "—", None)])
 
 
@@ -118,7 +118,7 @@ def teacher_pages(builder: SiteBuilder) -> None:
         taught[t["teacher_staff_id"]].append(t)
     staff = data.table("select staff_id, staff_name, department_code, title, is_dual_qualified from core.dim_staff "
                        "where is_full_time_teacher or staff_id in (select unnest(?::varchar[])) order by staff_id",
-                       [sorted(rows_by_staff)])
+                       [sorted(set(rows_by_staff) | {s for s in taught if s})])
     for person in staff:
         staff_id = person["staff_id"]
         related = [{"title": "任教的教学班", "header": ["学期", "教学班", "课程"],
@@ -127,7 +127,8 @@ def teacher_pages(builder: SiteBuilder) -> None:
         builder.entity_page("staff", staff_id, person["staff_name"], rows_by_staff.get(staff_id, []),
                             crumbs=_college_crumb(builder, person["department_code"]), related=related,
                             facts=[("工号", staff_id, None),
-                                   ("部门", data.department_name(person["department_code"]), page_path("college", person['department_code'])),
+                                   ("部门", data.department_name(person["department_code"]),
+                                    page_path("college", person["department_code"]) if person["department_code"] else None),
                                    ("职称", person["title"] or "—", None),
                                    ("双师型", "是" if person["is_dual_qualified"] else "否", None)])
 
@@ -140,23 +141,32 @@ def teaching_class_and_course_pages(builder: SiteBuilder) -> None:
         "teacher_name, offering_department_code from core.dim_teaching_class")}
     codes = data.codes_of("teaching_class")
     course_rows: dict[str, list[StatusRow]] = defaultdict(list)
-    for unit in data.units_of("teaching_class"):
-        rows = data.status_rows("teaching_class", unit_id=unit) if unit is not None else []
-        for entity_id, entity_rows in group_by_entity(rows):
+    by_unit: dict[str | None, set[str]] = defaultdict(set)
+    for teaching_class_id, info in classes.items():
+        by_unit[info["offering_department_code"]].add(teaching_class_id)
+    units = set(by_unit) | set(data.units_of("teaching_class"))
+    # Every teaching class gets a page (a teacher's page links to all of theirs), with or without values.
+    for unit in sorted(units, key=lambda u: (u is None, u or "")):
+        rows = data.status_rows("teaching_class", unit_id=unit) if unit is not None else \
+            data.status_rows("teaching_class", entity_ids=sorted(by_unit[None]))
+        rows_by_class = dict(group_by_entity(rows))
+        for entity_id in sorted(set(rows_by_class) | by_unit.get(unit, set())):
+            entity_rows = rows_by_class.get(entity_id, [])
             info = classes.get(entity_id, {})
             if info.get("course_id"):
                 course_rows[info["course_id"]].extend(entity_rows)
+            offering = info.get("offering_department_code") or unit
             facts = [("教学班", entity_id, None), ("学期", info.get("term_name") or "—", None)]
-            crumbs = _college_crumb(builder, info.get("offering_department_code") or unit)
+            crumbs = _college_crumb(builder, offering)
             if info.get("course_id"):
-                facts.append(("课程", info["course_name"], page_path("course", info['course_id'])))
-                crumbs = crumbs + [(info["course_name"], page_path("course", info['course_id']))]
+                facts.append(("课程", info["course_name"], page_path("course", info["course_id"])))
+                crumbs = crumbs + [(info["course_name"], page_path("course", info["course_id"]))]
             if info.get("teacher_staff_id"):
-                facts.append(("任课教师", info.get("teacher_name") or info["teacher_staff_id"], page_path("staff", info['teacher_staff_id'])))
-            facts.append(("开课学院", data.department_name(info.get("offering_department_code") or unit),
-                          page_path("college", info.get('offering_department_code') or unit)))
-            builder.entity_page("teaching_class", entity_id, info.get("teaching_class_name") or entity_rows[0].entity_name or entity_id,
-                                entity_rows, crumbs=crumbs, facts=facts)
+                facts.append(("任课教师", info.get("teacher_name") or info["teacher_staff_id"], page_path("staff", info["teacher_staff_id"])))
+            if offering:
+                facts.append(("开课学院", data.department_name(offering), page_path("college", offering)))
+            name = info.get("teaching_class_name") or (entity_rows[0].entity_name if entity_rows else "") or entity_id
+            builder.entity_page("teaching_class", entity_id, name, entity_rows, crumbs=crumbs, facts=facts)
     courses = data.table("select course_id, course_code, course_name, offering_department_code, course_type_zh, credits "
                          "from core.dim_course order by course_code")
     by_course = defaultdict(list)
@@ -170,7 +180,7 @@ def teaching_class_and_course_pages(builder: SiteBuilder) -> None:
             latest[row.entity_id].append(row)
         related = [{"title": "教学班", "header": ["学期", "教学班", "任课教师", *_latest_header(builder, codes)],
                     "rows": [[t["term_name"], _link(t["teaching_class_name"] or t["teaching_class_id"], "teaching_class", t["teaching_class_id"]),
-                              _link(t["teacher_name"] or t["teacher_staff_id"] or "—", "staff", t["teacher_staff_id"] or ""),
+                              _link(t["teacher_name"] or t["teacher_staff_id"], "staff", t["teacher_staff_id"]) if t["teacher_staff_id"] else "—",
                               *_latest_cells(builder, codes, latest.get(t["teaching_class_id"], []))]
                              for t in sorted(by_course.get(course_id, []), key=lambda t: (t["term_name"] or "", t["teaching_class_id"]), reverse=True)]}]
         builder.entity_page(
@@ -178,7 +188,7 @@ def teaching_class_and_course_pages(builder: SiteBuilder) -> None:
             crumbs=_college_crumb(builder, course["offering_department_code"]), related=related,
             facts=[("课程代码", course["course_code"], None), ("类型", course["course_type_zh"] or "—", None),
                    ("学分", n(course["credits"]), None),
-                   ("开课学院", data.department_name(course["offering_department_code"]), page_path("college", course['offering_department_code']))],
+                   ("开课学院", data.department_name(course["offering_department_code"]), page_path("college", course["offering_department_code"]) if course["offering_department_code"] else None)],
             note="课程的每个质控点画的是其各教学班该周期的平均值（未判定的“数据不足”教学班不计），阈值为质控点登记表的学校值。",
             sections=lambda rows=rows: course_sections(builder, rows),
         )
@@ -191,22 +201,27 @@ def course_sections(builder: SiteBuilder, rows: list[StatusRow]) -> list[dict]:
 
 def student_and_class_pages(builder: SiteBuilder) -> None:
     """Students one college at a time (in worker processes when the builder has them)."""
-    units = [unit for unit in builder.data.units_of("student") if unit is not None]
-    builder.run_units(student_unit_pages, units)
+    units = {unit for unit in builder.data.units_of("student") if unit is not None}
+    units |= {r["department_code"] for r in builder.data.table(
+        "select department_code from core.dim_student where department_code is not null "
+        "union select department_code from core.dim_class where department_code is not null")}
+    builder.run_units(student_unit_pages, sorted(units))
 
 
 def student_unit_pages(builder: SiteBuilder, unit: str) -> None:
-    """The students of one college, and its classes (班级): each lists its students' latest values."""
+    """Every student of one college (a page says so when a student has no value yet), and every
+    class (班级) of it, listing its students' latest values."""
     data = builder.data
     codes = data.codes_of("student")
     class_info = {c["class_id"]: c for c in data.table(
         "select c.class_id, c.class_name, c.cohort_year, c.department_code, m.major_code, m.major_name "
-        "from core.dim_class as c left join core.dim_major as m using (major_id) where c.class_id in "
-        "(select class_id from core.dim_student where department_code = ?)", [unit])}
+        "from core.dim_class as c left join core.dim_major as m using (major_id) where c.department_code = ? or c.class_id in "
+        "(select class_id from core.dim_student where department_code = ?)", [unit, unit])}
     students = {s["student_number"]: s for s in data.students(unit)}
-    rows = data.status_rows("student", unit_id=unit)
-    class_members: dict[str, list[list]] = defaultdict(list)
-    for entity_id, entity_rows in group_by_entity(rows):
+    rows_by_student = dict(group_by_entity(data.status_rows("student", unit_id=unit)))
+    class_members: dict[str, list[list]] = {class_id: [] for class_id in class_info}
+    for entity_id in sorted(set(students) | set(rows_by_student)):
+        entity_rows = rows_by_student.get(entity_id, [])
         student = students.get(entity_id, {})
         class_id = student.get("class_id")
         crumbs = _college_crumb(builder, unit)
@@ -214,18 +229,20 @@ def student_unit_pages(builder: SiteBuilder, unit: str) -> None:
         if student.get("major_code"):
             crumbs.append((student["major_name"], page_path("major", student["major_code"])))
             facts.append(("专业", student["major_name"], page_path("major", student["major_code"])))
-        if class_id:
-            info = class_info.get(class_id, {})
+        if class_id and class_id in class_info:
+            info = class_info[class_id]
             crumbs.append((info.get("class_name") or class_id, page_path("class", class_id)))
             facts.append(("班级", info.get("class_name") or class_id, page_path("class", class_id)))
             class_members[class_id].append(
                 [entity_id, _link(student.get("student_name") or entity_id, "student", entity_id),
                  *_latest_cells(builder, codes, entity_rows)])
         facts.append(("学籍状态", student.get("register_status_zh") or "—", None))
-        builder.entity_page("student", entity_id, student.get("student_name") or entity_rows[0].entity_name or entity_id,
-                            entity_rows, crumbs=crumbs, facts=facts)
+        name = student.get("student_name") or (entity_rows[0].entity_name if entity_rows else "") or entity_id
+        builder.entity_page("student", entity_id, name, entity_rows, crumbs=crumbs, facts=facts)
     for class_id, members in class_members.items():
-        info = class_info.get(class_id, {})
+        info = class_info[class_id]
+        if info.get("department_code") not in (unit, None):
+            continue  # another college's class: built with that college
         crumbs = _college_crumb(builder, info.get("department_code") or unit)
         if info.get("major_code"):
             crumbs.append((info["major_name"], page_path("major", info["major_code"])))
@@ -315,7 +332,8 @@ def layer_indexes(builder: SiteBuilder) -> None:
         rows = sorted(warned.get(entity_type, []), key=lambda w: (w.indicator_code, w.period, w.entity_id))
         return {"title": "未解除的预警", "header": ["质控点", "周期", "编号", "名称", "所属单位", "当前值"],
                 "rows": [[data.control_points[w.indicator_code].name_zh, w.period, w.entity_id,
-                          _link(w.entity_name or w.entity_id, entity_type, w.entity_id), w.unit_name or "", n(w.last_value)]
+                          _link(w.entity_name or w.entity_id, entity_type, w.entity_id if entity_type != "school" or w.entity_id != "ALL" else None),
+                          w.unit_name or "", n(w.last_value)]
                          for w in rows]}
 
     schools = data.table("select distinct entity_id, entity_name from marts.mart_quality__status where entity_type = 'school' and entity_id <> 'ALL'")
