@@ -187,26 +187,34 @@ def _frame(periods: tuple[str, ...], unit: str, low: float, high: float, step: f
 
 
 @lru_cache(maxsize=16384)
-def _threshold(kind: str, values: tuple[float | None, ...], low: float, high: float) -> tuple[str, str]:
-    """A threshold drawn as one step per period (each period's own row), labelled at its last value."""
+def _threshold(kind: str, values: tuple[float | None, ...], low: float, high: float) -> str:
+    """A threshold drawn as one step per period (each period's own row)."""
     count = len(values)
     band = PLOT_W / max(count, 1)
     segments = []
     for index, value in enumerate(values):
         if value is not None:
             ty = TOP + PLOT_H * (1 - (value - low) / (high - low))
-            left = LEFT + band * index
-            segments.append(f"M{left:.1f} {ty:.1f}h{band:.1f}")
+            segments.append(f"M{LEFT + band * index:.1f} {ty:.1f}h{band:.1f}")
     if not segments:
-        return "", ""
-    last = next(v for v in reversed(values) if v is not None)
-    label = f"{THRESHOLD_LABELS[kind]} {number(last)}"
-    ly = TOP + PLOT_H * (1 - (last - low) / (high - low)) + 3
-    return (
-        f'<path class="threshold {kind}" data-values="{"|".join(number(v) for v in values)}" d="{"".join(segments)}"/>'
-        f'<text class="label-{kind}" x="{LEFT + PLOT_W + 4}" y="{ly:.1f}">{label}</text>',
-        label,
-    )
+        return ""
+    return f'<path class="threshold {kind}" data-values="{"|".join(number(v) for v in values)}" d="{"".join(segments)}"/>'
+
+
+LABEL_GAP = 11  # px between two labels on the right edge
+
+
+def _labels(labels: list[tuple[float, str, str]]) -> str:
+    """Labels at the right edge, each at its line's height, pushed apart where lines lie close."""
+    placed: list[tuple[float, str, str]] = []
+    for y, kind, text in sorted(labels):
+        y = max(y, placed[-1][0] + LABEL_GAP) if placed else y
+        placed.append((y, kind, text))
+    overflow = placed[-1][0] - (HEIGHT - 4) if placed else 0
+    if overflow > 0:  # pushed below the chart: shift them all up
+        placed = [(y - overflow, kind, text) for y, kind, text in placed]
+    return "".join(f'<text class="label-{kind}" x="{LEFT + PLOT_W + 4}" y="{y + 3:.1f}">{escape(text)}</text>'
+                   for y, kind, text in placed)
 
 
 def render_svg(spec: ChartSpec, standalone: bool = False) -> Chart:
@@ -228,26 +236,31 @@ def render_svg(spec: ChartSpec, standalone: bool = False) -> Chart:
         f'<rect class="bg" width="{WIDTH}" height="{HEIGHT}"/>',
         frame,
     ]
+    labels = []
     for kind in THRESHOLD_KINDS:
-        svg, label = _threshold(kind, tuple(getattr(p, kind) for p in points), low, high)
-        parts.append(svg)
-        texts.append(label)
+        values = tuple(getattr(p, kind) for p in points)
+        parts.append(_threshold(kind, values, low, high))
+        last = next((v for v in reversed(values) if v is not None), None)
+        if last is not None:
+            labels.append((bottom - (last - low) * scale, kind, f"{THRESHOLD_LABELS[kind]} {number(last)}"))
     for reference in spec.references:
         ry = bottom - (reference.value - low) * scale
-        label = f"{reference.label} {number(reference.value)}"
-        texts.append(label)
-        parts.append(
-            f'<path class="threshold reference" data-values="{number(reference.value)}" d="M{LEFT} {ry:.1f}H{LEFT + PLOT_W}"/>'
-            f'<text class="label-reference" x="{LEFT + PLOT_W + 4}" y="{ry + 3:.1f}">{escape(label)}</text>'
-        )
+        labels.append((ry, "reference", f"{reference.label} {number(reference.value)}"))
+        parts.append(f'<path class="threshold reference" data-values="{number(reference.value)}" d="M{LEFT} {ry:.1f}H{LEFT + PLOT_W}"/>')
+    texts += [text for _, _, text in labels]
+    parts.append(_labels(labels))
     legend = [(spec.entity_label, "entity")]
     for comparison in spec.comparisons:
-        coords = [f"{LEFT + band * (i + 0.5):.1f},{bottom - (v - low) * scale:.1f}" for i, v in enumerate(comparison.values) if v is not None]
-        if not coords:
+        present = [(LEFT + band * (i + 0.5), bottom - (v - low) * scale) for i, v in enumerate(comparison.values) if v is not None]
+        if not present:
             continue
         legend.append((comparison.label, comparison.role))
-        parts.append(f'<polyline class="series {comparison.role}" data-values="{"|".join(number(v) for v in comparison.values)}" '
-                     f'points="{" ".join(coords)}"/>')
+        # A line through the periods; a single period gets a short dash, so it is seen too.
+        if len(present) > 1:
+            d = "".join(f"{'M' if i == 0 else 'L'}{cx:.1f} {cy:.1f}" for i, (cx, cy) in enumerate(present))
+        else:
+            d = f"M{present[0][0] - 9:.1f} {present[0][1]:.1f}h18"
+        parts.append(f'<path class="series {comparison.role}" data-values="{"|".join(number(v) for v in comparison.values)}" d="{d}"/>')
     marks, coords = [], []
     for index, point in enumerate(points):
         if point.value is None:

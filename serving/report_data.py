@@ -30,9 +30,12 @@ NOT_JUDGED = "数据不足"
 # Target achievement (目标达成度) of the task board, shown on the overview whatever rows it has.
 ACHIEVEMENT_CODES = ("SCH_TASK_ACHIEVEMENT", "DEP_TASK_ACHIEVEMENT")
 NO_DATA_ENTITY = "ALL"  # the row of a control point no mart has a value for
+# Counts summed as doubles are rounded: their last bits vary between builds, and a page must not be
+# rebuilt for that (values are already rounded to 9 decimals by the mart).
 STATUS_COLUMNS = (
-    "indicator_code", "entity_id", "entity_name", "unit_id", "unit_name", "period", "value", "numerator",
-    "denominator", "target_value", "standard_value", "warning_value", "status",
+    "indicator_code", "entity_id", "entity_name", "unit_id", "unit_name", "period", "value",
+    "round(numerator, 6) as numerator", "round(denominator, 6) as denominator", "target_value", "standard_value",
+    "warning_value", "status",
 )
 
 TERM = re.compile(r"^(\d{4})-(\d{4})-\d$")
@@ -221,11 +224,13 @@ class ReportData:
 
     def comparisons(self) -> dict[tuple[str, str | None, str], tuple[float, int]]:
         """Mean of the judged values (status other than 数据不足) per control point, unit and period,
-        and per control point and period over the whole school (unit None): (mean, entities)."""
+        and per control point and period over the whole school (unit None): (mean, entities). Rounded
+        to 6 decimals: a parallel sum of doubles differs in its last bits from run to run, and a page
+        must not be rebuilt for that."""
         if self._comparisons is None:
             rows = self.connection.execute(f"""
                 select indicator_code, unit_id, grouping(unit_id) as whole_school, period,
-                       avg(value) as mean_value, count(*) as entities
+                       round(avg(value), 6) as mean_value, count(*) as entities
                 from marts.mart_quality__status
                 where status <> '{NOT_JUDGED}' and value is not null and entity_id <> '{NO_DATA_ENTITY}'
                 group by grouping sets ((indicator_code, unit_id, period), (indicator_code, period))

@@ -96,9 +96,11 @@ def publish(url: str, schema: str, role: str, role_password: str | None) -> None
               help="生成该层面的诊改报告草稿（层面报告 + 每个实体一份）")
 @click.option("--period", default=None, metavar="YYYY-YYYY", help="学年，如 2024-2025（草稿与年报数据表必填）")
 @click.option("--entity", "entities", multiple=True, help="只为这些实体生成草稿（学号、工号、专业代码、课程编号……）")
+@click.option("--no-entities", is_flag=True, help="只生成层面报告草稿，不为每个实体生成")
 @click.option("--site", "site", is_flag=True, help="重建报告网站（只重写有变化的页面）")
 @click.option("--annual", is_flag=True, help="生成该学年的质量年报数据表")
-def report(layer: str | None, period: str | None, entities: tuple[str, ...], site: bool, annual: bool) -> None:
+def report(layer: str | None, period: str | None, entities: tuple[str, ...], no_entities: bool, site: bool,
+           annual: bool) -> None:
     from orchestration.resources import ReportsRoom
     from serving import reports as room
 
@@ -121,7 +123,7 @@ def report(layer: str | None, period: str | None, entities: tuple[str, ...], sit
             from serving.drafts.build import build_drafts
 
             made = build_drafts(source, settings.ledger, room.drafts_dir(folder), layer, period,
-                                entity_ids=list(entities) or None, site_base_url=base_url)
+                                entity_ids=list(entities) or None, entity_drafts=not no_entities, site_base_url=base_url)
             click.echo(f"诊改报告草稿（{period}，{layer}）：{made.drafts} 份，重写 {made.written}，"
                        f"用时 {made.seconds:.1f} 秒；目录 {made.path}")
         if annual:

@@ -16,6 +16,7 @@ import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -29,13 +30,20 @@ from docx.shared import Cm, Pt, RGBColor
 from alerting.ledger import OPEN_STATES, WarningRow
 from serving import charts
 from serving.report_data import (
-    ENTITY_ZH, LAYER_ZH, NOT_JUDGED, STATUSES, ReportData, StatusRow, course_means, group_by_entity, school_year_of,
+    ENTITY_ZH, LAYER_ZH, STATUSES, ReportData, StatusRow, course_means, group_by_entity, school_year_of,
 )
 from serving.report_files import ContentWriter, code_version, content_key
 from serving.site.links import page_url
 
 HERE = Path(__file__).resolve().parent
-NARRATIVE = yaml.safe_load((HERE / "narrative.yml").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def narrative() -> dict:
+    """The narrative parts of each layer's report (narrative.yml), read on first use."""
+    return yaml.safe_load((HERE / "narrative.yml").read_text(encoding="utf-8"))
+
+
 # The entity types whose drafts a layer's report asks for; a course is the mean of its teaching classes.
 LAYER_ENTITIES = {
     "school": ("school", "college"), "major": ("major",), "course": ("course",), "teacher": ("staff",), "student": ("student",),
@@ -133,7 +141,7 @@ class DraftWriter:
     def narrative(self, contents: list[str]) -> None:
         for index, item in enumerate(contents, start=1):
             self.heading(f"{index}. {item}", level=2)
-            for column, prompt in NARRATIVE["columns"].items():
+            for column, prompt in narrative()["columns"].items():
                 self.heading(column, level=3)
                 self.paragraph(f"（请撰写：{prompt}）", prompt=True)
 
@@ -204,7 +212,7 @@ class DraftsBuilder:
     # One entity ---------------------------------------------------------------------------------
     def entity_draft(self, layer: str, entity_type: str, entity_id: str, name: str, unit_name: str,
                      rows: list[StatusRow], period: str, owner: str) -> tuple[str, bytes] | None:
-        title = NARRATIVE["layers"][layer]["title"].format(name=name, period=period)
+        title = narrative()["layers"][layer]["title"].format(name=name, period=period)
         by_code: dict[str, list[StatusRow]] = defaultdict(list)
         for row in rows:
             if school_year_of(row.period) is not None and school_year_of(row.period) <= period:
@@ -251,7 +259,7 @@ class DraftsBuilder:
         doc.heading("三、预警及处理情况", level=1)
         self._warnings_table(doc, self.warnings.get((entity_type, entity_id), []), period)
         doc.heading("四、自我诊断与改进（由撰写人填写）", level=1)
-        doc.narrative(NARRATIVE["layers"][layer]["contents"])
+        doc.narrative(narrative()["layers"][layer]["contents"])
         return title, doc.save()
 
     def _warnings_table(self, doc: DraftWriter, warnings: list[WarningRow], period: str) -> None:
@@ -268,7 +276,7 @@ class DraftsBuilder:
 
     # A whole layer ------------------------------------------------------------------------------
     def layer_draft(self, layer: str, period: str, owner: str) -> tuple[str, bytes]:
-        title = NARRATIVE["layer_reports"]["title"].format(layer=LAYER_ZH[layer], period=period)
+        title = narrative()["layer_reports"]["title"].format(layer=LAYER_ZH[layer], period=period)
         doc = DraftWriter(title, self.built_at)
         codes = [code for code, point in self.points.items() if point.layer == layer]
         doc.table(["项目", "内容"], [["层面", LAYER_ZH[layer]], ["学年", period], ["数据截至", self.built_at], ["牵头部门", owner or "—"]],
@@ -321,7 +329,7 @@ class DraftsBuilder:
         else:
             doc.paragraph("本学年台账中没有该层面的预警。")
         doc.heading("四、诊断与改进（由撰写部门填写）", level=1)
-        doc.narrative(NARRATIVE["layer_reports"]["contents"])
+        doc.narrative(narrative()["layer_reports"]["contents"])
         return title, doc.save()
 
 

@@ -14,18 +14,14 @@ import time
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from alerting.ledger import OPEN_STATES, WarningRow
 from serving import charts
-from serving.report_data import (
-    ACHIEVEMENT_CODES, ENTITY_ZH, LAYER_ZH, NOT_JUDGED, STATUSES, ControlPoint, ReportData, StatusRow,
-    group_by_entity,
-)
+from serving.report_data import ENTITY_ZH, ControlPoint, ReportData, StatusRow
 from serving.report_files import ContentWriter, code_version, content_key
 from serving.site.links import page_path
 
@@ -98,6 +94,7 @@ class SiteBuilder:
         self.comparisons = data.comparisons()
         self.warnings = data.warnings_by_entity()
         self.points = data.control_points
+        self.order = {code: index for index, code in enumerate(data.control_points)}  # the registry's order
         self.school_name = self._school_name()
         self.built_at = built_at or data.built_at()
         self.report = SiteReport(self.out_dir)
@@ -116,7 +113,7 @@ class SiteBuilder:
         for row in rows:
             by_code[row.indicator_code].append(row)
         sections = []
-        for code in sorted(by_code, key=lambda c: list(self.points).index(c) if c in self.points else 0):
+        for code in sorted(by_code, key=lambda c: self.order.get(c, len(self.order))):
             point = self.points.get(code)
             series = sorted(by_code[code], key=lambda r: r.period)
             sections.append(self.section(entity_type, point, code, series, unit_label))
@@ -125,7 +122,7 @@ class SiteBuilder:
     def section(self, entity_type: str, point: ControlPoint | None, code: str, series: list[StatusRow],
                 unit_label: bool = True) -> dict:
         periods = [r.period for r in series]
-        comparisons, labels = [], []
+        comparisons = []
         if unit_label and entity_type in UNIT_COMPARISON:
             values = tuple(self._mean(code, r.unit_id, r.period) for r in series)
             comparisons.append(charts.Comparison("unit", UNIT_COMPARISON[entity_type], values))
@@ -143,7 +140,6 @@ class SiteBuilder:
             references=tuple(charts.Reference(ref.value, ref.label_zh) for ref in references),
         )
         chart = charts.render_svg(spec)
-        labels = [c.label for c in comparisons]
         return {
             "code": code,
             "name": point.name_zh if point else code,
@@ -151,7 +147,7 @@ class SiteBuilder:
             "direction_zh": DIRECTION_ZH.get(point.direction, "") if point else "",
             "latest_status": series[-1].status if series else "",
             "svg": chart.svg,
-            "comparison_labels": labels,
+            "comparison_labels": [c.label for c in comparisons],
             "rows": [
                 {
                     "period": r.period, "value": n(r.value), "numerator": n(r.numerator), "denominator": n(r.denominator),
@@ -178,11 +174,11 @@ class SiteBuilder:
     # Pages ---------------------------------------------------------------------------------
     def entity_page(self, entity_type: str, entity_id: str, name: str, rows: list[StatusRow], *,
                     crumbs: list[tuple[str, str]] = (), facts: list[tuple] = (), related: list[dict] = (),
-                    note: str = "", extra_key: object = None, sections: Callable[[], list[dict]] | None = None,
+                    note: str = "", sections: Callable[[], list[dict]] | None = None,
                     type_label: str | None = None) -> None:
         relative = page_path(entity_type, entity_id)
         open_warnings, closed_warnings = self._warnings(entity_type, entity_id)
-        key = content_key(entity_type, entity_id, name, rows, crumbs, facts, related, note, extra_key, type_label,
+        key = content_key(entity_type, entity_id, name, rows, crumbs, facts, related, note, type_label,
                           open_warnings, closed_warnings, self.school_name,
                           self._comparison_inputs(entity_type, rows), self._reference_key(rows))
         self.report.pages += 1

@@ -10,6 +10,7 @@ from collections import defaultdict
 
 from serving import charts
 from serving.report_data import ACHIEVEMENT_CODES, LAYER_ZH, STATUSES, StatusRow, course_means, group_by_entity
+from serving.report_files import content_key
 from serving.site.build import SiteBuilder, _latest_by_code, _link, _status_cell
 from serving.site.links import page_path
 
@@ -298,8 +299,6 @@ def overview(builder: SiteBuilder) -> None:
               and data.control_points[code].entity_type not in ("school",)]
     key_parts = (layers, achievement, sorted(open_by_owner.items()), sorted(open_by_unit.items()), school_rows, trends,
                  builder._comparison_inputs("school", school_rows), builder._reference_key(school_rows), builder.school_name)
-    from serving.report_files import content_key
-
     key = content_key(*key_parts)
     if builder.writer.is_current("index.html", key):
         return

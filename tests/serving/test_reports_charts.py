@@ -37,7 +37,7 @@ def test_a_chart_has_a_mark_per_value_and_each_period_s_own_thresholds():
     # Three periods: each threshold is three horizontal steps, one per period's band.
     target = re.search(r'<path class="threshold target"[^>]* d="([^"]+)"', svg).group(1)
     assert target.count("M") == 3
-    assert re.search(r'<polyline class="series unit" data-values="95\|96\|—"', svg)
+    assert re.search(r'<path class="series unit" data-values="95\|96\|—"', svg)
     assert "预警 89" in svg and "目标 97" in svg and "省均 84" in svg  # labelled at the latest row's value
 
 

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from serving import charts
 from serving.annual_tables import build_annual_tables
-from serving.drafts.build import NARRATIVE, build_drafts
+from serving.drafts.build import build_drafts, narrative
 from serving.report_data import STATUSES, school_year_of
 from tests.serving.conftest import SyncedSchool
 
@@ -50,10 +50,10 @@ def test_a_major_s_draft_carries_the_mart_s_numbers_and_the_template_s_headings(
     text = [p.text for p in document.paragraphs]
     assert text[0].endswith("（草稿）") and text[1].startswith("草稿：") and "不是诊断结论" in text[1]
     for heading in ["一、质控点数据", "二、趋势图", "三、预警及处理情况", "四、自我诊断与改进（由撰写人填写）",
-                    *[f"{i}. {item}" for i, item in enumerate(NARRATIVE["layers"]["major"]["contents"], 1)]]:
+                    *[f"{i}. {item}" for i, item in enumerate(narrative()["layers"]["major"]["contents"], 1)]]:
         assert heading in text, heading
-    for column in NARRATIVE["columns"]:  # 现有基础 / 年度目标 / 主要举措 / 建设成效 / 存在问题 / 改进措施
-        assert text.count(column) == len(NARRATIVE["layers"]["major"]["contents"])
+    for column in narrative()["columns"]:  # 现有基础 / 年度目标 / 主要举措 / 建设成效 / 存在问题 / 改进措施
+        assert text.count(column) == len(narrative()["layers"]["major"]["contents"])
     meta = dict((row[0], row[1]) for row in table_text(document.tables[0]))
     assert meta["画像页"] == f"https://zg.example.edu.cn/site/major/{major}.html" and meta["学年"] == period
     data = table_text(document.tables[1])[1:]
