@@ -191,13 +191,18 @@ def _threshold(kind: str, values: tuple[float | None, ...], low: float, high: fl
     """A threshold drawn as one step per period (each period's own row)."""
     count = len(values)
     band = PLOT_W / max(count, 1)
-    segments = []
+    segments: list[list] = []  # [start index, periods, value]: equal neighbours drawn as one segment
     for index, value in enumerate(values):
-        if value is not None:
-            ty = TOP + PLOT_H * (1 - (value - low) / (high - low))
-            segments.append(f"M{LEFT + band * index:.1f} {ty:.1f}h{band:.1f}")
+        if value is None:
+            continue
+        if segments and segments[-1][2] == value and segments[-1][0] + segments[-1][1] == index:
+            segments[-1][1] += 1
+        else:
+            segments.append([index, 1, value])
     if not segments:
         return ""
+    segments = [f"M{LEFT + band * start:.1f} {TOP + PLOT_H * (1 - (value - low) / (high - low)):.1f}h{band * length:.1f}"
+                for start, length, value in segments]
     return f'<path class="threshold {kind}" data-values="{"|".join(number(v) for v in values)}" d="{"".join(segments)}"/>'
 
 

@@ -222,6 +222,16 @@ class ReportData:
             "select distinct unit_id from marts.mart_quality__status where indicator_code in (select unnest(?::varchar[])) "
             "and entity_id <> ? order by unit_id nulls last", [codes, NO_DATA_ENTITY]).fetchall()]
 
+    def entities_with_values(self, entity_types: tuple[str, ...]) -> dict[str, set[str]]:
+        """Per entity type, the entities with at least one row in the status mart."""
+        found: dict[str, set[str]] = {entity_type: set() for entity_type in entity_types}
+        for entity_type, entity_id in self.connection.execute(
+                "select distinct entity_type, entity_id from marts.mart_quality__status "
+                "where entity_type in (select unnest(?::varchar[])) and entity_id <> ?",
+                [list(entity_types), NO_DATA_ENTITY]).fetchall():
+            found[entity_type].add(entity_id)
+        return found
+
     def comparisons(self) -> dict[tuple[str, str | None, str], tuple[float, int]]:
         """Mean of the judged values (status other than 数据不足) per control point, unit and period,
         and per control point and period over the whole school (unit None): (mean, entities). Rounded

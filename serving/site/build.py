@@ -37,7 +37,8 @@ SCHOOL_COMPARISON = {
     "student": "全校平均", "teaching_class": "全校平均", "staff": "全校平均", "major": "全校平均", "college": "各学院平均",
     "course": "全校平均",
 }
-TABLE_PERIODS = 12  # the table lists the latest periods; the chart shows them all
+TABLE_PERIODS = 6  # the table lists the latest periods; the chart shows them all
+PAGE_WHEN_VALUED = ("student", "teaching_class")
 DIRECTION_ZH = {"higher": "越高越好", "lower": "越低越好"}
 n = charts.number
 
@@ -95,6 +96,9 @@ class SiteBuilder:
         self.warnings = data.warnings_by_entity()
         self.points = data.control_points
         self.order = {code: index for index, code in enumerate(data.control_points)}  # the registry's order
+        # Students and teaching classes get a page when they have a value (tens of thousands have
+        # none: graduated, not yet taught); every other kind of entity always has one.
+        self.with_pages = data.entities_with_values(PAGE_WHEN_VALUED)
         self.school_name = self._school_name()
         self.built_at = built_at or data.built_at()
         self.report = SiteReport(self.out_dir)
@@ -160,6 +164,18 @@ class SiteBuilder:
             "references": [{"label_zh": r.label_zh, "value": n(r.value), "period": r.period, "source_zh": r.source_zh}
                            for r in references],
         }
+
+    def has_page(self, entity_type: str, entity_id: str | None) -> bool:
+        if not entity_id:
+            return False
+        return entity_id in self.with_pages[entity_type] if entity_type in self.with_pages else True
+
+    def link(self, text: str, entity_type: str, entity_id: str | None) -> dict | str:
+        """A link to an entity's page; plain text when it has none."""
+        return {"text": text, "href": page_path(entity_type, entity_id)} if self.has_page(entity_type, entity_id) else text
+
+    def href(self, entity_type: str, entity_id: str | None) -> str | None:
+        return page_path(entity_type, entity_id) if self.has_page(entity_type, entity_id) else None
 
     def _mean(self, code: str, unit_id: str | None, period: str) -> float | None:
         found = self.comparisons.get((code, unit_id, period))
@@ -276,11 +292,6 @@ def chart_vocabulary(data: ReportData) -> str:
     labels += [point.unit for point in data.control_points.values()]
     labels += [ref.label_zh for refs in data.references.values() for ref in refs]
     return "".join(labels)
-
-
-def _link(text: str, entity_type: str, entity_id: str | None) -> dict | str:
-    """A link to an entity's page; plain text when the entity is not known (no id, no page)."""
-    return {"text": text, "href": page_path(entity_type, entity_id)} if entity_id else text
 
 
 def _status_cell(status: str) -> dict:

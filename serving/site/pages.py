@@ -11,7 +11,7 @@ from collections import defaultdict
 from serving import charts
 from serving.report_data import ACHIEVEMENT_CODES, LAYER_ZH, STATUSES, StatusRow, course_means, group_by_entity
 from serving.report_files import content_key
-from serving.site.build import SiteBuilder, _latest_by_code, _link, _status_cell
+from serving.site.build import SiteBuilder, _latest_by_code, _status_cell
 from serving.site.links import page_path
 
 n = charts.number
@@ -49,7 +49,7 @@ def school_pages(builder: SiteBuilder) -> None:
     related = [{
         "title": "二级学院",
         "header": ["学院", *_latest_header(builder, college_codes)],
-        "rows": [[_link(c["department_name_zh"], "college", c["department_code"]),
+        "rows": [[builder.link(c["department_name_zh"], "college", c["department_code"]),
                   *_latest_cells(builder, college_codes, college_rows.get(c["department_code"], []))] for c in colleges],
     }]
     for entity_id, entity_rows in group_by_entity(rows) if rows else [("SCHOOL", [])]:
@@ -79,11 +79,11 @@ def college_pages(builder: SiteBuilder) -> None:
         code = college["department_code"]
         related = [
             {"title": "专业", "header": ["专业代码", "专业"],
-             "rows": [[m["major_code"], _link(m["major_name"], "major", m["major_code"])] for m in majors.get(code, [])]},
+             "rows": [[m["major_code"], builder.link(m["major_name"], "major", m["major_code"])] for m in majors.get(code, [])]},
             {"title": "专任教师", "header": ["工号", "姓名", "职称"],
-             "rows": [[t["staff_id"], _link(t["staff_name"], "staff", t["staff_id"]), t["title"] or ""] for t in teachers.get(code, [])]},
+             "rows": [[t["staff_id"], builder.link(t["staff_name"], "staff", t["staff_id"]), t["title"] or ""] for t in teachers.get(code, [])]},
             {"title": "开设课程", "header": ["课程代码", "课程"],
-             "rows": [[c["course_code"], _link(c["course_name"], "course", c["course_id"])] for c in courses.get(code, [])]},
+             "rows": [[c["course_code"], builder.link(c["course_name"], "course", c["course_id"])] for c in courses.get(code, [])]},
         ]
         builder.entity_page("college", code, college["department_name_zh"], rows_by_college.get(code, []),
                             crumbs=school_crumb, related=related, type_label="二级学院" if college["kind"] == "college" else "部门",
@@ -101,7 +101,7 @@ def major_pages(builder: SiteBuilder) -> None:
     for major in data.table("select major_code, major_name, department_code, years_of_study from core.dim_major order by major_code"):
         code = major["major_code"]
         related = [{"title": "班级", "header": ["班级代码", "班级", "年级"],
-                    "rows": [[c["class_id"], _link(c["class_name"], "class", c["class_id"]), c["cohort_year"]]
+                    "rows": [[c["class_id"], builder.link(c["class_name"], "class", c["class_id"]), c["cohort_year"]]
                              for c in classes.get(code, [])]}]
         builder.entity_page("major", code, major["major_name"], rows_by_major.get(code, []),
                             crumbs=_college_crumb(builder, major["department_code"]), related=related,
@@ -123,7 +123,7 @@ def teacher_pages(builder: SiteBuilder) -> None:
     for person in staff:
         staff_id = person["staff_id"]
         related = [{"title": "任教的教学班", "header": ["学期", "教学班", "课程"],
-                    "rows": [[t["term_name"], _link(t["teaching_class_name"] or t["teaching_class_id"], "teaching_class", t["teaching_class_id"]),
+                    "rows": [[t["term_name"], builder.link(t["teaching_class_name"] or t["teaching_class_id"], "teaching_class", t["teaching_class_id"]),
                               t["course_name"]] for t in taught.get(staff_id, [])]}]
         builder.entity_page("staff", staff_id, person["staff_name"], rows_by_staff.get(staff_id, []),
                             crumbs=_college_crumb(builder, person["department_code"]), related=related,
@@ -135,39 +135,19 @@ def teacher_pages(builder: SiteBuilder) -> None:
 
 
 def teaching_class_and_course_pages(builder: SiteBuilder) -> None:
-    """Teaching classes one offering college at a time; a course page shows the mean of its classes."""
+    """Teaching classes one offering college at a time (in worker processes); a course page shows
+    the mean of its classes."""
     data = builder.data
+    builder.run_units(teaching_class_unit_pages, [unit for unit in data.units_of("teaching_class") if unit is not None])
     classes = {t["teaching_class_id"]: t for t in data.table(
         "select teaching_class_id, teaching_class_name, course_id, course_code, course_name, term_name, teacher_staff_id, "
         "teacher_name, offering_department_code from core.dim_teaching_class")}
     codes = data.codes_of("teaching_class")
     course_rows: dict[str, list[StatusRow]] = defaultdict(list)
-    by_unit: dict[str | None, set[str]] = defaultdict(set)
-    for teaching_class_id, info in classes.items():
-        by_unit[info["offering_department_code"]].add(teaching_class_id)
-    units = set(by_unit) | set(data.units_of("teaching_class"))
-    # Every teaching class gets a page (a teacher's page links to all of theirs), with or without values.
-    for unit in sorted(units, key=lambda u: (u is None, u or "")):
-        rows = data.status_rows("teaching_class", unit_id=unit) if unit is not None else \
-            data.status_rows("teaching_class", entity_ids=sorted(by_unit[None]))
-        rows_by_class = dict(group_by_entity(rows))
-        for entity_id in sorted(set(rows_by_class) | by_unit.get(unit, set())):
-            entity_rows = rows_by_class.get(entity_id, [])
-            info = classes.get(entity_id, {})
-            if info.get("course_id"):
-                course_rows[info["course_id"]].extend(entity_rows)
-            offering = info.get("offering_department_code") or unit
-            facts = [("教学班", entity_id, None), ("学期", info.get("term_name") or "—", None)]
-            crumbs = _college_crumb(builder, offering)
-            if info.get("course_id"):
-                facts.append(("课程", info["course_name"], page_path("course", info["course_id"])))
-                crumbs = crumbs + [(info["course_name"], page_path("course", info["course_id"]))]
-            if info.get("teacher_staff_id"):
-                facts.append(("任课教师", info.get("teacher_name") or info["teacher_staff_id"], page_path("staff", info["teacher_staff_id"])))
-            if offering:
-                facts.append(("开课学院", data.department_name(offering), page_path("college", offering)))
-            name = info.get("teaching_class_name") or (entity_rows[0].entity_name if entity_rows else "") or entity_id
-            builder.entity_page("teaching_class", entity_id, name, entity_rows, crumbs=crumbs, facts=facts)
+    for row in data.status_rows("teaching_class"):
+        course_id = classes.get(row.entity_id, {}).get("course_id")
+        if course_id:
+            course_rows[course_id].append(row)
     courses = data.table("select course_id, course_code, course_name, offering_department_code, course_type_zh, credits "
                          "from core.dim_course order by course_code")
     by_course = defaultdict(list)
@@ -180,8 +160,8 @@ def teaching_class_and_course_pages(builder: SiteBuilder) -> None:
         for row in rows:
             latest[row.entity_id].append(row)
         related = [{"title": "教学班", "header": ["学期", "教学班", "任课教师", *_latest_header(builder, codes)],
-                    "rows": [[t["term_name"], _link(t["teaching_class_name"] or t["teaching_class_id"], "teaching_class", t["teaching_class_id"]),
-                              _link(t["teacher_name"] or t["teacher_staff_id"], "staff", t["teacher_staff_id"]) if t["teacher_staff_id"] else "—",
+                    "rows": [[t["term_name"], builder.link(t["teaching_class_name"] or t["teaching_class_id"], "teaching_class", t["teaching_class_id"]),
+                              builder.link(t["teacher_name"] or t["teacher_staff_id"], "staff", t["teacher_staff_id"]) if t["teacher_staff_id"] else "—",
                               *_latest_cells(builder, codes, latest.get(t["teaching_class_id"], []))]
                              for t in sorted(by_course.get(course_id, []), key=lambda t: (t["term_name"] or "", t["teaching_class_id"]), reverse=True)]}]
         builder.entity_page(
@@ -193,6 +173,28 @@ def teaching_class_and_course_pages(builder: SiteBuilder) -> None:
             note="课程的每个质控点画的是其各教学班该周期的平均值（未判定的“数据不足”教学班不计），阈值为质控点登记表的学校值。",
             sections=lambda rows=rows: course_sections(builder, rows),
         )
+
+
+def teaching_class_unit_pages(builder: SiteBuilder, unit: str) -> None:
+    """The teaching classes of one offering college that have values."""
+    data = builder.data
+    classes = {t["teaching_class_id"]: t for t in data.table(
+        "select teaching_class_id, teaching_class_name, course_id, course_name, term_name, teacher_staff_id, teacher_name, "
+        "offering_department_code from core.dim_teaching_class where teaching_class_id in (select distinct entity_id "
+        "from marts.mart_quality__status where entity_type = 'teaching_class' and unit_id = ?)", [unit])}
+    for entity_id, entity_rows in group_by_entity(data.status_rows("teaching_class", unit_id=unit)):
+        info = classes.get(entity_id, {})
+        offering = info.get("offering_department_code") or unit
+        facts = [("教学班", entity_id, None), ("学期", info.get("term_name") or "—", None)]
+        crumbs = _college_crumb(builder, offering)
+        if info.get("course_id"):
+            facts.append(("课程", info["course_name"], page_path("course", info["course_id"])))
+            crumbs = crumbs + [(info["course_name"], page_path("course", info["course_id"]))]
+        if info.get("teacher_staff_id"):
+            facts.append(("任课教师", info.get("teacher_name") or info["teacher_staff_id"], builder.href("staff", info["teacher_staff_id"])))
+        facts.append(("开课学院", data.department_name(offering), page_path("college", offering)))
+        name = info.get("teaching_class_name") or entity_rows[0].entity_name or entity_id
+        builder.entity_page("teaching_class", entity_id, name, entity_rows, crumbs=crumbs, facts=facts)
 
 
 def course_sections(builder: SiteBuilder, rows: list[StatusRow]) -> list[dict]:
@@ -224,6 +226,11 @@ def student_unit_pages(builder: SiteBuilder, unit: str) -> None:
     for entity_id in sorted(set(students) | set(rows_by_student)):
         entity_rows = rows_by_student.get(entity_id, [])
         student = students.get(entity_id, {})
+        if not entity_rows:  # no value yet (or any more): listed in its class, no page of its own
+            if student.get("class_id") in class_members:
+                class_members[student["class_id"]].append(
+                    [entity_id, student.get("student_name") or entity_id, *_latest_cells(builder, codes, [])])
+            continue
         class_id = student.get("class_id")
         crumbs = _college_crumb(builder, unit)
         facts = [("学号", entity_id, None), ("学院", data.department_name(unit), page_path("college", unit))]
@@ -235,7 +242,7 @@ def student_unit_pages(builder: SiteBuilder, unit: str) -> None:
             crumbs.append((info.get("class_name") or class_id, page_path("class", class_id)))
             facts.append(("班级", info.get("class_name") or class_id, page_path("class", class_id)))
             class_members[class_id].append(
-                [entity_id, _link(student.get("student_name") or entity_id, "student", entity_id),
+                [entity_id, builder.link(student.get("student_name") or entity_id, "student", entity_id),
                  *_latest_cells(builder, codes, entity_rows)])
         facts.append(("学籍状态", student.get("register_status_zh") or "—", None))
         name = student.get("student_name") or (entity_rows[0].entity_name if entity_rows else "") or entity_id
@@ -331,41 +338,41 @@ def layer_indexes(builder: SiteBuilder) -> None:
         rows = sorted(warned.get(entity_type, []), key=lambda w: (w.indicator_code, w.period, w.entity_id))
         return {"title": "未解除的预警", "header": ["质控点", "周期", "编号", "名称", "所属单位", "当前值"],
                 "rows": [[data.control_points[w.indicator_code].name_zh, w.period, w.entity_id,
-                          _link(w.entity_name or w.entity_id, entity_type, w.entity_id if entity_type != "school" or w.entity_id != "ALL" else None),
+                          builder.link(w.entity_name or w.entity_id, entity_type, w.entity_id if entity_type != "school" or w.entity_id != "ALL" else None),
                           w.unit_name or "", n(w.last_value)]
                          for w in rows]}
 
     schools = data.table("select distinct entity_id, entity_name from marts.mart_quality__status where entity_type = 'school' and entity_id <> 'ALL'")
     colleges = data.table("select department_code, department_name_zh from core.dim_department where kind = 'college' order by department_code")
     builder.index_page("school", "学校层面", [
-        {"title": "学校", "header": ["学校"], "rows": [[_link(s["entity_name"] or s["entity_id"], "school", s["entity_id"])] for s in schools]},
+        {"title": "学校", "header": ["学校"], "rows": [[builder.link(s["entity_name"] or s["entity_id"], "school", s["entity_id"])] for s in schools]},
         {"title": "二级学院", "header": ["单位代码", "学院"],
-         "rows": [[c["department_code"], _link(c["department_name_zh"], "college", c["department_code"])] for c in colleges]},
+         "rows": [[c["department_code"], builder.link(c["department_name_zh"], "college", c["department_code"])] for c in colleges]},
         warned_block("college"), warned_block("school")])
     majors = data.table("select major_code, major_name, department_code from core.dim_major order by department_code, major_code")
     builder.index_page("major", "专业层面", [
         warned_block("major"),
         {"title": "全部专业", "header": ["专业代码", "专业", "学院"],
-         "rows": [[m["major_code"], _link(m["major_name"], "major", m["major_code"]),
-                   _link(data.department_name(m["department_code"]), "college", m["department_code"])] for m in majors]}])
+         "rows": [[m["major_code"], builder.link(m["major_name"], "major", m["major_code"]),
+                   builder.link(data.department_name(m["department_code"]), "college", m["department_code"])] for m in majors]}])
     courses = data.table("select course_id, course_code, course_name, offering_department_code from core.dim_course order by offering_department_code, course_code")
     builder.index_page("course", "课程层面", [
         warned_block("teaching_class"),
         {"title": "全部课程（课程页列出其各教学班）", "header": ["课程代码", "课程", "开课学院"],
-         "rows": [[c["course_code"], _link(c["course_name"], "course", c["course_id"]),
+         "rows": [[c["course_code"], builder.link(c["course_name"], "course", c["course_id"]),
                    data.department_name(c["offering_department_code"])] for c in courses]}])
     staff = data.table("select staff_id, staff_name, department_code, title from core.dim_staff where is_full_time_teacher order by department_code, staff_id")
     builder.index_page("staff", "教师层面", [
         warned_block("staff"),
         {"title": "全部专任教师", "header": ["工号", "姓名", "部门", "职称"],
-         "rows": [[s["staff_id"], _link(s["staff_name"], "staff", s["staff_id"]), data.department_name(s["department_code"]),
+         "rows": [[s["staff_id"], builder.link(s["staff_name"], "staff", s["staff_id"]), data.department_name(s["department_code"]),
                    s["title"] or ""] for s in staff]}])
     classes = data.table("select c.class_id, c.class_name, c.cohort_year, c.department_code, m.major_name "
                          "from core.dim_class as c left join core.dim_major as m using (major_id) order by c.department_code, c.class_id")
     builder.index_page("student", "学生层面", [
         warned_block("student"),
         {"title": "按班级浏览（班级页列出其学生）", "header": ["学院", "专业", "班级", "年级"],
-         "rows": [[data.department_name(c["department_code"]), c["major_name"] or "", _link(c["class_name"], "class", c["class_id"]),
+         "rows": [[data.department_name(c["department_code"]), c["major_name"] or "", builder.link(c["class_name"], "class", c["class_id"]),
                    c["cohort_year"]] for c in classes]}])
 
 

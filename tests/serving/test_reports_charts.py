@@ -34,9 +34,9 @@ def test_a_chart_has_a_mark_per_value_and_each_period_s_own_thresholds():
     assert marks[0][0] != marks[1][0]  # coloured by status
     thresholds = dict(re.findall(r'<path class="threshold (\w+)" data-values="([^"]+)"', svg))
     assert thresholds == {"target": "98|98|97", "standard": "95|95|94", "warning": "90|90|89", "reference": "84"}
-    # Three periods: each threshold is three horizontal steps, one per period's band.
+    # Each threshold is a step per period's band; equal neighbours make one segment: 98, 98 | 97.
     target = re.search(r'<path class="threshold target"[^>]* d="([^"]+)"', svg).group(1)
-    assert target.count("M") == 3
+    assert target.count("M") == 2
     assert re.search(r'<path class="series unit" data-values="95\|96\|—"', svg)
     assert "预警 89" in svg and "目标 97" in svg and "省均 84" in svg  # labelled at the latest row's value
 

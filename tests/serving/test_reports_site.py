@@ -207,3 +207,11 @@ def test_a_rebuild_without_change_writes_nothing_and_a_changed_warning_rewrites_
     assert rewritten == [page_path(entity_type, warning.entity_id)]
     assert changed.written == 1
     assert "已确认" in (site / page_path(entity_type, warning.entity_id)).read_text(encoding="utf-8")
+
+
+def test_the_sync_says_where_the_site_is(synced_school):
+    from orchestration.run_once import format_summary
+
+    index = synced_school.settings.reports / "site" / "index.html"
+    assert synced_school.summary.report_site == index.resolve().as_uri()
+    assert f"报告网站（画像、驾驶舱）：{index.resolve().as_uri()}" in format_summary(synced_school.summary)
