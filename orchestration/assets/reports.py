@@ -58,14 +58,19 @@ def annual_tables(context: dg.AssetExecutionContext, paths: ZhengaiPaths, report
 )
 def report_drafts(context: dg.AssetExecutionContext, paths: ZhengaiPaths, reports: ReportsRoom) -> dg.MaterializeResult:
     today = school_now().date()
-    period = report_period(today)
+    wanted = report_period(today)
     with ReportData(paths.warehouse_path) as data:
         due = due_reports(data.calendar, today)
-        known = {r["school_year"] for r in data.table("select school_year from core.dim_school_year")}
+        known = sorted(r["school_year"] for r in data.table(
+            "select school_year from core.dim_school_year where has_teaching_data and school_year <= ?", [wanted]))
+    # The year the report covers, or the latest one the data center has before it (and the log says so).
+    period = known[-1] if known else None
+    if due and period != wanted:
+        context.log.warning(f"报告应覆盖 {wanted} 学年，数据中心最近的学年是 {period or '无'}：草稿按 {period or '—'} 学年生成")
     made = {}
     for entry in due:
-        if period not in known:
-            context.log.info(f"{entry.report_name_zh}：数据中心没有 {period} 学年的数据，不生成草稿")
+        if period is None:
+            context.log.info(f"{entry.report_name_zh}：数据中心没有 {wanted} 及以前学年的教学数据，不生成草稿")
             continue
         report = build_drafts(paths.warehouse_path, Path(paths.ledger), drafts_dir(Path(reports.path)), entry.layer, period,
                               entity_drafts=entry.entity_drafts, site_base_url=reports.base_url)
