@@ -18,6 +18,7 @@ from typing import Iterator
 import duckdb
 
 from alerting.ledger import WarningRow, load_warnings
+from expectations.registry import ControlPoint, control_point_from_row
 
 LAYER_ZH = {"school": "学校", "major": "专业", "course": "课程", "teacher": "教师", "student": "学生"}
 LAYERS = tuple(LAYER_ZH)
@@ -59,21 +60,6 @@ def school_year_of(period: str) -> str | None:
         year = int(match.group(1))
         return f"{year - 1}-{year}"
     return None
-
-
-@dataclass(frozen=True)
-class ControlPoint:
-    code: str
-    layer: str
-    entity_type: str
-    name_zh: str
-    unit: str
-    grain: str
-    direction: str
-    target_value: float | None
-    standard_value: float | None
-    warning_value: float | None
-    owner_department_code: str
 
 
 @dataclass(frozen=True)
@@ -127,12 +113,8 @@ class ReportData:
         self.database = Path(database)
         self.ledger = Path(ledger) if ledger else None
         self.connection = duckdb.connect(str(database), read_only=True)
-        self.control_points = {
-            row["code"]: ControlPoint(
-                row["code"], row["layer"], row["entity_type"], row["name_zh"], row["unit"] or "", row["grain"],
-                row["direction"], row["target_value"], row["standard_value"], row["warning_value"],
-                row["owner_department_code"] or "",
-            )
+        self.control_points: dict[str, ControlPoint] = {
+            row["code"]: control_point_from_row(row)
             for row in _rows(self.connection, "select * from registry.quality_control_points order by layer, code")
         }
         self.departments = {

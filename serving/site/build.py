@@ -20,8 +20,9 @@ from typing import Callable
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from alerting.ledger import OPEN_STATES, WarningRow
+from expectations.registry import ControlPoint
 from serving import charts
-from serving.report_data import ENTITY_ZH, ControlPoint, ReportData, StatusRow
+from serving.report_data import ENTITY_ZH, ReportData, StatusRow
 from serving.report_files import ContentWriter, code_version, content_key
 from serving.site.links import page_path
 

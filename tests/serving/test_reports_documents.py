@@ -127,3 +127,18 @@ def test_zhengai_report_makes_drafts_for_one_entity_and_refuses_an_unknown_year(
     assert (tmp_path / "annual" / f"质量年报数据表_{period}.xlsx").exists()
     refused = CliRunner().invoke(main, ["report", "--layer", "major", "--period", "1999-2000"])
     assert refused.exit_code != 0 and "没有学年 1999-2000" in refused.output
+
+
+def test_the_nightly_build_made_the_drafts_the_calendar_asks_for_this_month(synced_school, period):
+    from serving.report_data import ReportData
+    from serving.reports import due_reports
+    from zhengai.clock import school_now
+
+    with ReportData(synced_school.settings.snapshot) as data:
+        due = due_reports(data.calendar, school_now().date())
+    folder = synced_school.settings.reports / "drafts" / period
+    made = sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+    assert made == sorted(entry.layer for entry in due)
+    for entry in due:
+        assert list((folder / entry.layer).glob("00_*.docx")), entry.layer
+        assert bool(list((folder / entry.layer).glob("*/*.docx"))) == entry.entity_drafts
