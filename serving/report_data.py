@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import duckdb
 
@@ -30,7 +30,8 @@ STATUSES = ("达成目标", "达标", "未达标", "预警", "数据不足")
 NOT_JUDGED = "数据不足"
 # Target achievement (目标达成度) of the task board, shown on the overview whatever rows it has.
 ACHIEVEMENT_CODES = ("SCH_TASK_ACHIEVEMENT", "DEP_TASK_ACHIEVEMENT")
-NO_DATA_ENTITY = "ALL"  # the row of a control point no mart has a value for
+NO_DATA_ENTITY = "ALL"
+MEMORY_LIMIT = "384MB"  # DuckDB's buffer pool per reading process  # the row of a control point no mart has a value for
 # Counts summed as doubles are rounded: their last bits vary between builds, and a page must not be
 # rebuilt for that (values are already rounded to 9 decimals by the mart).
 STATUS_COLUMNS = (
@@ -73,8 +74,9 @@ class ReferenceFigure:
     is_example: bool
 
 
-@dataclass(frozen=True)
-class StatusRow:
+class StatusRow(NamedTuple):
+    """One row of the status mart (a named tuple: millions are made per build, and hashed by repr)."""
+
     indicator_code: str
     entity_id: str
     entity_name: str
@@ -112,7 +114,9 @@ class ReportData:
     def __init__(self, database: Path, ledger: Path | None = None):
         self.database = Path(database)
         self.ledger = Path(ledger) if ledger else None
-        self.connection = duckdb.connect(str(database), read_only=True)
+        # A bounded buffer pool: the site's worker processes each hold a connection, and DuckDB
+        # would otherwise keep up to 80 % of the machine's memory as cache in every one of them.
+        self.connection = duckdb.connect(str(database), read_only=True, config={"memory_limit": MEMORY_LIMIT})
         self.control_points: dict[str, ControlPoint] = {
             row["code"]: control_point_from_row(row)
             for row in _rows(self.connection, "select * from registry.quality_control_points order by layer, code")
