@@ -70,6 +70,7 @@ class DigestLine:
     closed_by_note: bool = False
     worst_value: float | None = None
     round: int = 0  # the n-th reminder
+    page_url: str = ""  # the entity's page on the report site, when there is one
 
 
 def mask_personal(text: str | None) -> str:
@@ -199,7 +200,10 @@ def digest_html(department_name: str, lines: list[DigestLine], now: datetime) ->
                 format_number(line.warning_value),
                 _remark(line),
             ]
-            out.append("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in cells) + "</tr>")
+            row = [f"<td>{escape(cell)}</td>" for cell in cells]
+            if line.page_url:  # the name links to the entity's page on the report site
+                row[2] = f"<td><a href=\"{escape(line.page_url)}\">{escape(cells[2] or cells[1])}</a></td>"
+            out.append("<tr>" + "".join(row) + "</tr>")
         out.append("</table>")
         if len(section) > LINES_PER_SECTION:
             out.append(f"<p>……另有 {len(section) - LINES_PER_SECTION} 条，见附件。</p>")

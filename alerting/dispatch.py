@@ -36,6 +36,7 @@ from expectations.registry import (
     load_registry,
 )
 from alerting.routing import STUDENT_ENTITY, Router, load_counsellors
+from serving.site.links import page_url
 
 
 @dataclass
@@ -91,6 +92,7 @@ def _digest_line(
     owner_name: str,
     forwarded_from: str = "",
     round: int = 0,
+    page_base_url: str | None = None,
 ) -> DigestLine:
     return DigestLine(
         warning_id=warning.id,
@@ -116,6 +118,7 @@ def _digest_line(
         closed_by_note=warning.resolution_kind == CLOSED_BY_NOTE,
         worst_value=warning.worst_value,
         round=round,
+        page_url=page_url(page_base_url, point.entity_type, warning.entity_id) if page_base_url and point else "",
     )
 
 
@@ -151,6 +154,7 @@ def dispatch_warnings(
     policy: DispatchPolicy | None = None,
     retries: int = 3,
     backoff_seconds: float = 2.0,
+    page_base_url: str | None = None,
 ) -> DispatchReport:
     """Send each recipient one digest of what it has not been told (new, worse, resolved,
     reminders, escalations); `now` is the school's local time, injected for tests."""
@@ -193,7 +197,7 @@ def dispatch_warnings(
                 point = points.get(change.warning.indicator_code)
                 lines.append(
                     _digest_line(change.warning, change.kind, point, now, owner_name(change.warning),
-                                 "、".join(map(router.name_of, forwarded)), change.round)
+                                 "、".join(map(router.name_of, forwarded)), change.round, page_base_url)
                 )
             open_list = [
                 _digest_line(warning, "open", points.get(warning.indicator_code), now, owner_name(warning))

@@ -11,6 +11,7 @@ import dagster as dg
 from orchestration.assets.analyst_snapshot import build_snapshot_asset
 from orchestration.assets.data_center import build_data_center_assets
 from orchestration.assets.ingest import source_assets
+from orchestration.assets.reports import annual_tables, report_drafts, report_site
 from orchestration.assets.warnings_ledger import warnings_ledger
 from orchestration.checks import threshold_checks
 from orchestration.jobs import dispatch_warnings, nightly_sync
@@ -23,7 +24,8 @@ from zhengai.settings import Settings
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     data_center = build_data_center_assets()
     return dg.Definitions(
-        assets=[*source_assets(), data_center, warnings_ledger, build_snapshot_asset(data_center)],
+        assets=[*source_assets(), data_center, warnings_ledger, build_snapshot_asset(data_center),
+                report_site, annual_tables, report_drafts],
         asset_checks=threshold_checks(),
         jobs=[nightly_sync, dispatch_warnings],
         schedules=[nightly_schedule],

@@ -26,7 +26,7 @@ class DeliveryConfig(dg.Config):
 def send_warning_digests(context: dg.OpExecutionContext, config: DeliveryConfig, paths: ZhengaiPaths):
     report = send_digests(
         paths.warehouse_path, paths.ledger, paths.outbox, paths.smtp_url, now=school_now(),
-        retries=config.retries, backoff_seconds=config.backoff_seconds,
+        retries=config.retries, backoff_seconds=config.backoff_seconds, page_base_url=paths.report_site_url,
     )
     for fallback in report.fallbacks:
         context.log.warning(

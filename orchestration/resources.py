@@ -8,6 +8,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from orchestration.dbt_project import data_center_project, dbt_executable
+from serving.reports import site_base_url
 from zhengai.settings import Settings
 
 
@@ -20,6 +21,7 @@ class ZhengaiPaths(dg.ConfigurableResource):
     ledger: str
     outbox: str
     smtp_url: str | None = None
+    report_site_url: str | None = None  # digests link to the report site's pages under it
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "ZhengaiPaths":
@@ -32,6 +34,7 @@ class ZhengaiPaths(dg.ConfigurableResource):
             ledger=str(settings.ledger),
             outbox=str(settings.outbox),
             smtp_url=settings.smtp_url,
+            report_site_url=site_base_url(reports_folder(settings), settings.reports_base_url),
         )
 
     @property
@@ -53,6 +56,22 @@ class AnalystSnapshot(dg.ConfigurableResource):
         return cls(path=str(settings.snapshot))
 
 
+def reports_folder(settings: Settings) -> Path:
+    return settings.reports or settings.warehouse.parent / "reports"
+
+
+class ReportsRoom(dg.ConfigurableResource):
+    """Where the report site, the drafts and the annual tables are written (ZHENGAI_REPORTS)."""
+
+    path: str
+    base_url: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "ReportsRoom":
+        folder = reports_folder(settings)
+        return cls(path=str(folder), base_url=site_base_url(folder, settings.reports_base_url))
+
+
 def dbt_resource() -> DbtCliResource:
     return DbtCliResource(
         project_dir=data_center_project(),
@@ -66,4 +85,5 @@ def build_resources(settings: Settings) -> dict:
         "paths": ZhengaiPaths.from_settings(settings),
         "dbt": dbt_resource(),
         "snapshot": AnalystSnapshot.from_settings(settings),
+        "reports": ReportsRoom.from_settings(settings),
     }

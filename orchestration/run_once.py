@@ -17,6 +17,8 @@ from alerting.routing import COUNSELLOR_KEY
 from expectations.registry import load_departments_csv
 from orchestration.assets.analyst_snapshot import SNAPSHOT_KEY
 from orchestration.assets.data_center import full_refresh_config
+from orchestration.assets.reports import REPORT_SITE
+from orchestration.resources import ReportsRoom
 from orchestration.run_records import control_point_evaluations, failed_control_points
 from zhengai.settings import REGISTRY_DIR, Settings
 
@@ -33,6 +35,7 @@ class SyncSummary:
     warnings_per_department: dict[str, int] = field(default_factory=dict)
     emails: list = field(default_factory=list)
     snapshot: str | None = None  # the analysts' snapshot, when this run replaced it
+    report_site: str | None = None  # the report site's front page, when this run brought it up to date
     errors: list[str] = field(default_factory=list)
 
 
@@ -67,6 +70,8 @@ def run_sync(settings: Settings, instance: dg.DagsterInstance | None = None,
     summary.models_built = sum(1 for path in materialized if path[0] in {"staging", "intermediate", "core", "data_quality", "marts", "registry"})
     if SNAPSHOT_KEY.path in materialized:
         summary.snapshot = str(settings.snapshot)
+    if REPORT_SITE.path in materialized:
+        summary.report_site = ReportsRoom.from_settings(settings).base_url + "index.html"
     sources: dict[str, list[int]] = {}
     for source, table, read, loaded, quarantined, status in _load_audit(settings, nightly.run_id):
         totals = sources.setdefault(source, [0, 0, 0])
@@ -87,6 +92,12 @@ def run_sync(settings: Settings, instance: dg.DagsterInstance | None = None,
         summary.emails = list(report.emails)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def report_site_line(summary: SyncSummary) -> str:
+    if summary.report_site:
+        return f"  报告网站（画像、驾驶舱）：{summary.report_site}（已更新，可用浏览器直接打开）"
+    return "  报告网站：未更新（本次构建未成功）"
 
 
 def format_summary(summary: SyncSummary) -> str:
@@ -114,6 +125,7 @@ def format_summary(summary: SyncSummary) -> str:
     else:
         lines.append("  本次无新增预警需要通知")
     lines.append(f"  分析快照：{summary.snapshot}（已更新）" if summary.snapshot else "  分析快照：未更新（本次构建未成功）")
+    lines.append(report_site_line(summary))
     lines.append(f"  邮件：{len(summary.emails)} 封")
     for email in summary.emails:
         lines.append(f"    - {email.subject}")

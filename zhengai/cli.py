@@ -1,4 +1,4 @@
-"""`zhengai` command line: generate a demo school, run the nightly sync once."""
+"""`zhengai` command line: generate a demo school, run the nightly sync once, make reports."""
 
 from __future__ import annotations
 
@@ -88,6 +88,51 @@ def publish(url: str, schema: str, role: str, role_password: str | None) -> None
     click.echo(
         f"共 {len(report.tables)} 张表、{report.rows:,} 行；只读角色 {report.role} 可查询；用时 {report.seconds:.1f} 秒。"
     )
+
+
+@main.command(help="生成报告：诊改报告草稿（.docx）、报告网站（画像页、驾驶舱）、质量年报数据表（.xlsx）。"
+                   "读分析快照（夜间同步进行中也可运行），没有快照时读数据仓库。")
+@click.option("--layer", type=click.Choice(["school", "major", "course", "teacher", "student"]), default=None,
+              help="生成该层面的诊改报告草稿（层面报告 + 每个实体一份）")
+@click.option("--period", default=None, metavar="YYYY-YYYY", help="学年，如 2024-2025（草稿与年报数据表必填）")
+@click.option("--entity", "entities", multiple=True, help="只为这些实体生成草稿（学号、工号、专业代码、课程编号……）")
+@click.option("--no-entities", is_flag=True, help="只生成层面报告草稿，不为每个实体生成")
+@click.option("--site", "site", is_flag=True, help="重建报告网站（只重写有变化的页面）")
+@click.option("--annual", is_flag=True, help="生成该学年的质量年报数据表")
+def report(layer: str | None, period: str | None, entities: tuple[str, ...], no_entities: bool, site: bool,
+           annual: bool) -> None:
+    from orchestration.resources import ReportsRoom
+    from serving import reports as room
+
+    settings = Settings.from_env()
+    source = settings.snapshot if settings.snapshot.exists() else settings.warehouse
+    folder = Path(ReportsRoom.from_settings(settings).path)
+    base_url = room.site_base_url(folder, settings.reports_base_url)
+    if not (layer or site or annual):
+        raise click.UsageError("请至少给出 --layer、--site 或 --annual 之一")
+    if (layer or annual) and not period:
+        raise click.UsageError("生成草稿或年报数据表需要 --period（学年，如 2024-2025）")
+    try:
+        if site:
+            from serving.site.build import build_site
+
+            made = build_site(source, settings.ledger, room.site_dir(folder))
+            click.echo(f"报告网站：{made.pages:,} 页，重写 {made.written:,}，未变 {made.unchanged:,}，"
+                       f"用时 {made.seconds:.1f} 秒。打开：{base_url}index.html")
+        if layer:
+            from serving.drafts.build import build_drafts
+
+            made = build_drafts(source, settings.ledger, room.drafts_dir(folder), layer, period,
+                                entity_ids=list(entities) or None, entity_drafts=not no_entities, site_base_url=base_url)
+            click.echo(f"诊改报告草稿（{period}，{layer}）：{made.drafts} 份，重写 {made.written}，"
+                       f"用时 {made.seconds:.1f} 秒；目录 {made.path}")
+        if annual:
+            from serving.annual_tables import build_annual_tables
+
+            for workbook in build_annual_tables(source, room.annual_dir(folder), [period]):
+                click.echo(f"质量年报数据表：{workbook.path}（{workbook.values} 个数值，{workbook.missing} 个数据不足）")
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
 
 
 @main.command("ingest")

@@ -34,6 +34,10 @@ class Settings:
     outbox: Path
     smtp_url: str | None
     snapshot: Path
+    # The reports room: the site, the drafts and the annual tables (default: reports/ in the data folder).
+    reports: Path | None = None
+    # Base URL of the report site as readers reach it (digests link to its pages); default: file:// to the site folder.
+    reports_base_url: str | None = None
 
     @property
     def source_urls(self) -> dict[str, str]:
@@ -56,4 +60,6 @@ class Settings:
             smtp_url=env.get("ZHENGAI_SMTP_URL") or None,
             # The analysts' read-only copy of core, data quality, marts and the registry, replaced after each good build.
             snapshot=Path(env.get("ZHENGAI_SNAPSHOT", warehouse.parent / "snapshot.duckdb")),
+            reports=Path(env.get("ZHENGAI_REPORTS", base / "reports")),
+            reports_base_url=env.get("ZHENGAI_REPORTS_BASE_URL") or None,
         )

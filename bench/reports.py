@@ -1,0 +1,160 @@
+"""What the reports cost on a synced school: the report site (first build, then a rebuild with
+no change), the 诊改报告 drafts of each layer and the 质量年报 tables, each through
+`zhengai report` as a user runs it, with wall time, CPU time and the peak memory of its process
+tree (the site's worker processes included).
+
+    uv run python -m bench.reports --school data/bench/s20000 --write BENCHMARKS.md
+
+The school must have been synced (`zhengai sync`): the command reads its analysts' snapshot.
+Outputs go to a scratch folder beside it, emptied first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from bench.ingest_throughput import load_average, machine
+from bench.measure import Measured, child_env, measure_command
+from bench.report import update_markdown
+from zhengai.settings import REPO_ROOT
+
+BLOCK_START = ("<!-- reports-bench:start (written by `python -m bench.reports`; "
+               "edit bench/reports.py, not this block) -->")
+BLOCK_END = "<!-- reports-bench:end -->"
+GOAL_SECONDS = 60
+GOAL_BYTES = 1024 ** 3
+
+
+def _zhengai(*args: str) -> list[str]:
+    return [sys.executable, "-m", "zhengai.cli", *args]
+
+
+def _count(snapshot: Path) -> dict[str, int]:
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        rows = dict(con.execute("select entity_type, count(distinct entity_id) from marts.mart_quality__status "
+                                "group by 1").fetchall())
+        rows["status_rows"] = con.execute("select count(*) from marts.mart_quality__status").fetchone()[0]
+        rows["period"] = con.execute("select max(school_year) from core.dim_school_year where has_teaching_data").fetchone()[0]
+    return rows
+
+
+def _files(folder: Path, pattern: str) -> tuple[int, int]:
+    files = [p for p in folder.rglob(pattern) if p.is_file()]
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+def run(school: Path, scratch: Path, only: list[str] | None = None, previous: dict | None = None) -> dict:
+    """Every step (or only the named ones, keeping the other steps of `previous`)."""
+    snapshot = school / "snapshot.duckdb"
+    if not snapshot.exists():
+        raise SystemExit(f"{snapshot} not found: sync the school first (ZHENGAI_DATA_DIR={school} zhengai sync)")
+    if scratch.exists() and not only:
+        shutil.rmtree(scratch)
+    counts = _count(snapshot)
+    period = counts.pop("period")
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        # 100 students with values in that school year (terms named after it).
+        sample = [r[0] for r in con.execute(
+            "select distinct entity_id from marts.mart_quality__status where entity_type = 'student' "
+            "and period like ? order by entity_id limit 100", [period + "-%"]).fetchall()]
+    plan = [
+        ("site (first build)", ["--site"], ("site", "*.html")),
+        ("site (rebuild, no change)", ["--site"], None),
+        *[(f"drafts {layer}", ["--layer", layer, "--period", period], (f"drafts/{period}/{layer}", "*.docx"))
+          for layer in ("school", "major", "course", "teacher")],
+        ("drafts student (layer draft only)", ["--layer", "student", "--period", period, "--no-entities"], None),
+        ("drafts 100 students", ["--layer", "student", "--period", period, *[a for s in sample for a in ("--entity", s)]],
+         (f"drafts/{period}/student/student", "*.docx")),
+        ("annual tables", ["--annual", "--period", period], None),
+    ]
+    env = child_env(school, ZHENGAI_REPORTS=str(scratch))
+    logs = scratch.parent / (scratch.name + "-logs")
+    steps: dict[str, dict] = dict((previous or {}).get("steps", {})) if only else {}
+    for name, args, outputs in plan:
+        if only and name not in only:
+            continue
+        if name == "site (first build)" and (scratch / "site").exists():
+            shutil.rmtree(scratch / "site")
+        measured = measure_command(_zhengai("report", *args), env, logs / f"{name}.log")
+        if measured.returncode != 0:
+            raise SystemExit(f"{name} failed, see {measured.log}")
+        steps[name] = {"seconds": measured.seconds, "cpu_seconds": measured.cpu_seconds,
+                       "peak_tree_rss": measured.peak_tree_rss, "load_before": os.getloadavg()[0]}
+        if outputs:
+            files, size = _files(scratch / outputs[0], outputs[1])
+            steps[name]["files"] = files
+            if name.startswith("site"):
+                steps[name]["bytes"] = size
+    return {"school": os.path.relpath(school, REPO_ROOT), "period": period, "entities": counts, "steps": {n: steps[n] for n, _, _ in plan if n in steps},
+            "date": date.today().isoformat(), "machine": machine(), "load": load_average()}
+
+
+def render(results: dict) -> str:
+    steps = results["steps"]
+    entities = results["entities"]
+    nightly = steps["site (first build)"]
+    lines = [
+        "## Reports: the report site, the drafts, the annual tables",
+        "",
+        f"Measured {results['date']} on {results['machine']} (load average at the end {results['load']}), "
+        f"school `{results['school']}`, school year {results['period']}: "
+        + ", ".join(f"{entities.get(k, 0):,} {label}" for k, label in (
+            ("student", "students"), ("teaching_class", "teaching classes"), ("staff", "teachers"), ("major", "majors")))
+        + f", {entities['status_rows']:,} judged values. Command: `uv run python -m bench.reports --school "
+        f"{results['school']} --write BENCHMARKS.md` (each step is `zhengai report …` on the analysts' snapshot).",
+        "",
+        "| step | wall s | CPU s | peak memory (process tree) | files | load before |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, s in steps.items():
+        files = f"{s['files']:,}" if "files" in s else ""
+        if "bytes" in s:
+            files += f" ({s['bytes'] / 1024 ** 2:,.0f} MiB)"
+        lines.append(f"| {name} | {s['seconds']:.1f} | {s['cpu_seconds']:.1f} | {s['peak_tree_rss'] / 1024 ** 2:,.0f} MiB | "
+                     f"{files} | {s['load_before']:.1f} |")
+    rebuild = steps["site (rebuild, no change)"]
+    fast = nightly["seconds"] <= GOAL_SECONDS
+    small = max(s["peak_tree_rss"] for s in steps.values()) <= GOAL_BYTES
+    lines += [
+        "",
+        f"Goal: the site and the drafts due ≤ {GOAL_SECONDS} s on top of the nightly run, ≤ 1 GiB. "
+        f"Site, first build: {nightly['seconds']:.0f} s wall ({nightly['cpu_seconds']:.0f} CPU s) — "
+        f"{'met' if fast else 'not met'}; peak memory {'within' if small else 'over'} 1 GiB "
+        f"({max(s['peak_tree_rss'] for s in steps.values()) / 1024 ** 3:.2f} GiB at most). A rebuild with no change "
+        f"writes nothing and takes {rebuild['seconds']:.0f} s ({rebuild['cpu_seconds']:.0f} CPU s); a night rewrites the "
+        "pages whose data changed, between the two. Drafts are made at night only for the layers whose report is being "
+        "prepared (report calendar); the teacher layer is the largest. Wall times on a shared machine under the load "
+        "shown; the CPU seconds are the steadier figure.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--school", type=Path, default=Path("data/bench/s20000"))
+    parser.add_argument("--write", type=Path, default=None, help="rewrite this benchmark's block of the file")
+    parser.add_argument("--only", action="append", default=None, metavar="STEP",
+                        help="run only this step (repeatable), keeping the other steps of the last results")
+    args = parser.parse_args(argv)
+    school = args.school.resolve()
+    saved = school.parent / f"{school.name}-reports.json"
+    previous = json.loads(saved.read_text()) if args.only and saved.exists() else None
+    results = run(school, school.parent / f"{school.name}-reports", args.only, previous)
+    saved.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    block = render(results)
+    print(block)
+    if args.write:
+        update_markdown(args.write, block, BLOCK_START, BLOCK_END)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""The .docx drafts and the 质量年报 .xlsx tables, opened as their readers open them, against the mart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+from docx import Document
+from openpyxl import load_workbook
+
+from serving import charts
+from serving.annual_tables import build_annual_tables
+from serving.drafts.build import build_drafts, narrative
+from serving.report_data import STATUSES, school_year_of
+from tests.serving.conftest import SyncedSchool
+
+
+@pytest.fixture(scope="module")
+def period(synced_school: SyncedSchool) -> str:
+    with duckdb.connect(str(synced_school.settings.snapshot), read_only=True) as con:
+        return con.execute("select max(school_year) from core.dim_school_year where has_teaching_data").fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def major_drafts(synced_school: SyncedSchool, period: str, tmp_path_factory):
+    out = tmp_path_factory.mktemp("drafts")
+    report = build_drafts(synced_school.settings.snapshot, synced_school.settings.ledger, out, "major", period,
+                          site_base_url="https://zg.example.edu.cn/site/")
+    return out, report
+
+
+def table_text(table) -> list[list[str]]:
+    return [[cell.text for cell in row.cells] for row in table.rows]
+
+
+def test_a_major_s_draft_carries_the_mart_s_numbers_and_the_template_s_headings(synced_school, period, major_drafts):
+    out, report = major_drafts
+    with duckdb.connect(str(synced_school.settings.snapshot), read_only=True) as con:
+        majors = [r[0] for r in con.execute(
+            "select distinct entity_id from marts.mart_quality__status where entity_type = 'major' and entity_id <> 'ALL' order by 1").fetchall()]
+        rows = con.execute(
+            "select entity_id, indicator_code, indicator_name_zh, period, value, target_value, standard_value, warning_value, status "
+            "from marts.mart_quality__status where entity_type = 'major' order by entity_id, indicator_code, period").fetchall()
+    drafts = sorted((out / period / "major" / "major").glob("*.docx"))
+    assert report.drafts == len(drafts) + 1 and len(drafts) == len(majors)  # one per major, plus the layer's
+    major = majors[0]
+    document = Document(next(d for d in drafts if d.name.startswith(major + "_")))
+    text = [p.text for p in document.paragraphs]
+    assert text[0].endswith("（草稿）") and text[1].startswith("草稿：") and "不是诊断结论" in text[1]
+    for heading in ["一、质控点数据", "二、趋势图", "三、预警及处理情况", "四、自我诊断与改进（由撰写人填写）",
+                    *[f"{i}. {item}" for i, item in enumerate(narrative()["layers"]["major"]["contents"], 1)]]:
+        assert heading in text, heading
+    for column in narrative()["columns"]:  # 现有基础 / 年度目标 / 主要举措 / 建设成效 / 存在问题 / 改进措施
+        assert text.count(column) == len(narrative()["layers"]["major"]["contents"])
+    meta = dict((row[0], row[1]) for row in table_text(document.tables[0]))
+    assert meta["画像页"] == f"https://zg.example.edu.cn/site/major/{major}.html" and meta["学年"] == period
+    data = table_text(document.tables[1])[1:]
+    expected = [r for r in rows if r[0] == major and school_year_of(r[3]) == period]
+    assert len(data) == len(expected)
+    for shown, (_, code, name, row_period, value, target, standard, warning, status) in zip(data, expected):
+        assert shown[0].startswith(name) and shown[1] == row_period
+        assert shown[2:7] == [charts.number(value), charts.number(target), charts.number(standard),
+                              charts.number(warning), status]
+    charted = {r[1] for r in expected}
+    assert len(document.inline_shapes) == len(charted)  # a chart per control point of the year
+
+
+def test_the_layer_draft_counts_each_status_as_the_mart_does(synced_school, period, major_drafts):
+    out, _ = major_drafts
+    document = Document(next((out / period / "major").glob("00_*.docx")))
+    with duckdb.connect(str(synced_school.settings.snapshot), read_only=True) as con:
+        counts = {(code, p): (entities, dict(zip(STATUSES, by_status))) for code, p, entities, *by_status in con.execute(
+            "select indicator_name_zh, period, count(*), " + ", ".join(f"count(*) filter (where status = '{s}')" for s in STATUSES)
+            + " from marts.mart_quality__status where layer = 'major' and entity_id <> 'ALL' group by 1, 2").fetchall()}
+    table = table_text(document.tables[1])
+    assert table[0] == ["质控点", "周期", "实体数", *STATUSES]
+    assert len(table) > 1
+    for name, row_period, entities, *by_status in table[1:]:
+        assert school_year_of(row_period) == period
+        assert (int(entities), dict(zip(STATUSES, map(int, by_status)))) == counts[(name, row_period)]
+
+
+def test_a_rebuild_writes_only_changed_drafts(synced_school, period, major_drafts):
+    out, first = major_drafts
+    again = build_drafts(synced_school.settings.snapshot, synced_school.settings.ledger, out, "major", period,
+                         site_base_url="https://zg.example.edu.cn/site/")
+    assert again.written == 0 and again.drafts == first.drafts
+    moved = build_drafts(synced_school.settings.snapshot, synced_school.settings.ledger, out, "major", period,
+                         site_base_url="https://intranet.example.edu.cn/zg/")  # the link in every entity draft changes
+    assert moved.written == first.drafts - 1
+
+
+def test_the_annual_tables_equal_the_mart_cell_by_cell(synced_school, period, tmp_path):
+    [made] = build_annual_tables(synced_school.settings.snapshot, tmp_path, [period])
+    workbook = load_workbook(made.path)
+    assert workbook.sheetnames[:3] == ["学校办学条件", "各学院师资", "各专业毕业生与招生"]
+    trace = list(workbook["溯源"].iter_rows(min_row=2, values_only=True))
+    assert len(trace) == made.values + made.missing > 20
+    with duckdb.connect(str(synced_school.settings.snapshot), read_only=True) as con:
+        for sheet, cell, code, entity_id, row_period, source, status in trace:
+            value = workbook[sheet][cell].value
+            if not row_period:
+                assert value is None and status == "无此行"
+                continue
+            assert source == "marts.mart_quality__status"
+            mart = con.execute("select value, status from marts.mart_quality__status where indicator_code = ? "
+                               "and entity_id = ? and period = ?", [code, entity_id, row_period]).fetchone()
+            assert mart is not None and school_year_of(row_period) == period
+            assert (value, status) == (pytest.approx(mart[0]) if mart[0] is not None else None, mart[1]), (sheet, cell, code)
+    employment = [row for row in trace if row[2] == "MAJ_EMPLOY_RATE"]
+    assert employment, "毕业去向落实率 by major"
+
+
+def test_zhengai_report_makes_drafts_for_one_entity_and_refuses_an_unknown_year(synced_school, period, tmp_path, monkeypatch):
+    from zhengai.cli import main
+
+    monkeypatch.setenv("ZHENGAI_DATA_DIR", str(synced_school.settings.warehouse.parent))
+    monkeypatch.setenv("ZHENGAI_REPORTS", str(tmp_path))
+    with duckdb.connect(str(synced_school.settings.snapshot), read_only=True) as con:
+        teacher = con.execute("select entity_id from marts.mart_quality__status where entity_type = 'staff' "
+                              "and entity_id <> 'ALL' order by entity_id limit 1").fetchone()[0]
+    result = CliRunner().invoke(main, ["report", "--layer", "teacher", "--period", period, "--entity", teacher, "--annual"])
+    assert result.exit_code == 0, result.output
+    assert [p.name.split("_")[0] for p in (tmp_path / "drafts" / period / "teacher" / "staff").glob("*.docx")] == [teacher]
+    assert (tmp_path / "annual" / f"质量年报数据表_{period}.xlsx").exists()
+    refused = CliRunner().invoke(main, ["report", "--layer", "major", "--period", "1999-2000"])
+    assert refused.exit_code != 0 and "没有学年 1999-2000" in refused.output
+
+
+def test_the_nightly_build_made_the_drafts_the_calendar_asks_for_this_month(synced_school, period):
+    from serving.report_data import ReportData
+    from serving.reports import due_reports
+    from zhengai.clock import school_now
+
+    with ReportData(synced_school.settings.snapshot) as data:
+        due = due_reports(data.calendar, school_now().date())
+    folder = synced_school.settings.reports / "drafts" / period
+    made = sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+    assert made == sorted(entry.layer for entry in due)
+    for entry in due:
+        assert list((folder / entry.layer).glob("00_*.docx")), entry.layer
+        assert bool(list((folder / entry.layer).glob("*/*.docx"))) == entry.entity_drafts
