@@ -113,13 +113,15 @@ def _percent(col: pl.Expr, source_dtype: pl.DataType) -> pl.Expr:
     fraction (so 1 is 100 %, and one per cent is written 1%)."""
     if source_dtype.is_numeric():
         number = col.cast(pl.Float64)
-        return pl.when(number.abs() <= 1).then(number * 100).otherwise(number)
-    if source_dtype != pl.String:
+        signed = pl.lit(False)
+    elif source_dtype == pl.String:
+        text = col.str.strip_chars()
+        signed = text.str.ends_with(PERCENT_SIGNS[0]) | text.str.ends_with(PERCENT_SIGNS[1])
+        number = _number_from_text(text.str.strip_chars_end("".join(PERCENT_SIGNS)).str.strip_chars(), "real")
+    else:
         return pl.lit(None, dtype=pl.Float64)
-    text = col.str.strip_chars()
-    signed = text.str.ends_with(PERCENT_SIGNS[0]) | text.str.ends_with(PERCENT_SIGNS[1])
-    number = _number_from_text(text.str.strip_chars_end("".join(PERCENT_SIGNS)).str.strip_chars(), "real")
-    return pl.when(signed | (number.abs() > 1)).then(number).otherwise(number * 100)
+    # 0.07 × 100 is 7.000000000000001 in binary: per cents are kept to 9 decimals
+    return pl.when(signed | (number.abs() > 1)).then(number).otherwise((number * 100).round(9))
 
 
 def _integral(number: pl.Expr) -> pl.Expr:

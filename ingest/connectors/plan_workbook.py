@@ -219,7 +219,22 @@ class PlanRules:
 
 class TaskRules(PlanRules):
     """任务清单: departments the registry knows, months of the workbook's year in order,
-    a positive 目标值 and 权重."""
+    a positive 目标值 and 权重, a chain of 上级任务编号 that ends."""
+
+    @classmethod
+    def refusals(cls, rows: list[dict], table: TableConfig, year: int, path: Path, spec: SourceSpec,
+                 context: PlanContext) -> dict[str, Refusal]:
+        found = super().refusals(rows, table, year, path, spec, context)
+        parent_of = {row["task_id"]: row["parent_task_id"] for row in rows}
+        for row in rows:
+            chain = [row["task_id"]]
+            while parent_of.get(chain[-1]) in parent_of and parent_of[chain[-1]] not in chain:
+                chain.append(parent_of[chain[-1]])
+            if parent_of.get(chain[-1]) == row["task_id"] and row[ORIGIN] not in found:
+                loop = " → ".join([*chain, row["task_id"]])
+                found[row[ORIGIN]] = ("out_of_order", f"{_header(table, 'parent_task_id')} "
+                                                      f"goes round in a loop: {loop}")
+        return found
 
     @staticmethod
     def refusal(row: dict, table: TableConfig, year: int, context: PlanContext) -> Refusal | None:
