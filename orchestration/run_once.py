@@ -18,6 +18,7 @@ from expectations.registry import load_departments_csv
 from orchestration.assets.analyst_snapshot import SNAPSHOT_KEY
 from orchestration.assets.data_center import full_refresh_config
 from orchestration.run_records import control_point_evaluations, failed_control_points
+from orchestration.task_board_summary import task_board_lines
 from zhengai.settings import REGISTRY_DIR, Settings
 
 
@@ -33,6 +34,7 @@ class SyncSummary:
     warnings_per_department: dict[str, int] = field(default_factory=dict)
     emails: list = field(default_factory=list)
     snapshot: str | None = None  # the analysts' snapshot, when this run replaced it
+    task_board: list[str] = field(default_factory=list)  # the board's latest month and 目标达成度
     errors: list[str] = field(default_factory=list)
 
 
@@ -79,6 +81,7 @@ def run_sync(settings: Settings, instance: dg.DagsterInstance | None = None,
 
     summary.control_points_evaluated = len(control_point_evaluations(instance, nightly.run_id))
     summary.control_points_failed = failed_control_points(instance, nightly.run_id)
+    summary.task_board = task_board_lines(settings.warehouse)
 
     if nightly.success:
         dispatch = defs.resolve_job_def("dispatch_warnings").execute_in_process(instance=instance)
@@ -91,7 +94,8 @@ def run_sync(settings: Settings, instance: dg.DagsterInstance | None = None,
 
 def format_summary(summary: SyncSummary) -> str:
     lines = ["", "══ zhengai 夜间同步摘要 ══"]
-    source_names = {"jw": "教务系统", "hr": "人事系统", "xg": "学工系统", "state": "状态数据平台"}
+    source_names = {"jw": "教务系统", "hr": "人事系统", "xg": "学工系统", "state": "状态数据平台",
+                    "plan": "目标任务与个体目标"}
     for source, (read, loaded, quarantined) in summary.rows_by_source.items():
         lines.append(
             f"  {source_names.get(source, source)}（{source}）：读取 {read:,} 行，入库 {loaded:,} 行，隔离 {quarantined:,} 行"
@@ -103,6 +107,7 @@ def format_summary(summary: SyncSummary) -> str:
         f"  质控点检查：{summary.control_points_evaluated} 个，未通过 {len(summary.control_points_failed)} 个"
         + (f"（{'、'.join(summary.control_points_failed)}）" if summary.control_points_failed else "")
     )
+    lines += summary.task_board
     if summary.warnings_per_department:
         names = {d.department_code: d.name_zh for d in load_departments_csv(REGISTRY_DIR / "departments.csv")}
         counsellors = {k: v for k, v in summary.warnings_per_department.items() if k.startswith(COUNSELLOR_KEY)}
