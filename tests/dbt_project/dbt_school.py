@@ -297,6 +297,7 @@ def build_school() -> RawSchool:
     add_major_cases(school)
     add_school_cases(school)
     add_data_quality_cases(school)
+    add_plan_cases(school)
     return school
 
 
@@ -498,6 +499,57 @@ def add_data_quality_cases(school: RawSchool) -> None:
         quarantined_at=dt.datetime(2025, 8, 31, 23, 0))
 
 
+# The session's build sees the board of a year still running: 2025 up to June.
+AS_OF_DATE = "2025-06-15"
+
+
+def add_plan_cases(school: RawSchool) -> None:
+    """The quality office's workbooks as ingest loads them (rows it would refuse are not here):
+    the year 2024, complete, and 2025 as of June. Outcomes in test_dbt_task_board.py."""
+    def task(year: int, task_id: str, lead: str, start: str | None, deadline: str, weight: float | None = None,
+             target: float | None = None, parent: str | None = None, supporting: str | None = None) -> None:
+        school.add("raw_plan.tasks", calendar_year=year, task_id=task_id, task_source="年度重点", attribute="A",
+                   parent_task_id=parent, task_name=f"task-{task_id}", lead_department=lead,
+                   supporting_departments=supporting, responsible_staff_id="T001", start_month=start,
+                   deadline_month=deadline, target_value=target, measure_unit="家" if target else None, weight=weight)
+
+    def report(year: int, task_id: str, month: str, completion: float, filed: str, actual: float | None = None) -> None:
+        school.add("raw_plan.task_progress", calendar_year=year, task_id=task_id, report_month=month,
+                   completion=completion, actual_value=actual, progress_note="", reporter_staff_id="T001",
+                   reported_on=filed)
+
+    task(2024, "24A", "教务处", "2024-03", "2024-06", weight=2)
+    for month, completion, filed in [("2024-03", 20, "2024-04-02"), ("2024-04", 50, "2024-05-02"),
+                                     ("2024-06", 100, "2024-07-02")]:
+        report(2024, "24A", month, completion, filed)
+    task(2024, "24B", "教务处", None, "2024-09", target=10)  # from January, weight 1
+    report(2024, "24B", "2024-05", 30, "2024-06-03", actual=3)
+    report(2024, "24B", "2024-09", 80, "2024-10-03", actual=8)
+    report(2024, "24B", "2024-10", 90, "2024-11-03", actual=10)  # the count is reached: completed at 90 %
+    task(2024, "24C", "学生处", "2024-02", "2024-04", weight=1)
+    report(2024, "24C", "2024-02", 10, "2024-03-03")
+    report(2024, "24C", "2024-04", 40, "2024-05-03")
+    # 2025: 25A decomposes plan item GH-2021-05; 25B decomposes 25A
+    task(2025, "25A", "教务处 ", "2025-01", "2025-03", parent="GH-2021-05")
+    report(2025, "25A", "2025-03", 60, "2025-04-01")
+    report(2025, "25A", "2025-03", 100, "2025-04-05")  # the same month again, later: it stands
+    task(2025, "25B", "教务处", "2025-04", "2025-12", weight=3, parent="25A", supporting="学生处 、 人事处")
+    report(2025, "25B", "2025-05", 10, "2025-06-02")
+    report(2025, "25B", "2025-06", 10, "2025-07-02")  # filed after the as-of date, for the month of June
+
+    def own(layer_zh: str, entity: str, code: str, period: str, target=None, standard=None, warning=None) -> None:
+        school.add("raw_plan.own_targets", school_year="2024-2025", layer_zh=layer_zh, entity_id=entity,
+                   indicator_code=code, period=period, target_value=target, standard_value=standard,
+                   warning_value=warning, set_by_staff_id="T001", set_on="2024-09-20")
+
+    own("学生", "2024001", "STU_ATTEND_RATE", TERM_2, target=100)             # 100 %: met
+    own("学生", "2024001", "STU_ABSENT_PERIODS", TERM_2, 0, 0, 2)             # 0: met
+    own("学生", "2024005", "STU_GPA", TERM_1, target=3.5)                      # 3.33: 达标, not met
+    own("学生", "2024005", "STU_ATTEND_RATE", TERM_1, 99, 96, 92)             # 68.97 %: 预警
+    own("学生", "2024007", "STU_GPA", TERM_2, target=3.0)                      # no grades: not judged
+    own("课程", "JXB_D1", "CRS_PASS_RATE", TERM_2, target=95)                  # 93.33 %: 达标, not met
+
+
 def read_seed(name: str) -> list[dict]:
     with (DBT_PROJECT_DIR / "seeds" / f"{name}.csv").open(encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
@@ -505,7 +557,8 @@ def read_seed(name: str) -> list[dict]:
 
 def run_dbt_build(work_dir: Path, warehouse: Path, *flags: str) -> None:
     """`dbt build` in a child process: dbt-duckdb keeps its connection open for the life of
-    the process, which would lock the warehouse against the tests' own connection."""
+    the process, which would lock the warehouse against the tests' own connection.
+    `flags` may set dbt vars, e.g. "--vars", '{"as_of_date": "2025-06-15"}'."""
     dbt = Path(sys.executable).with_name("dbt")
     command = [
         str(dbt), "build", "--no-use-colors", *flags,
