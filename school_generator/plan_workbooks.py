@@ -49,6 +49,31 @@ COLLEGE_WORK = ["专业群建设", "实训基地建设", "技能大赛备赛", "
                 "课程标准修订"]
 SOURCES = ["规划分解", "年度重点", "常规工作", "新增工作"]
 ATTRIBUTES = {"A": ["A. 重点工作", "A"], "B": ["B. 常规工作", "B"]}
+# Template columns typed as text, and how to fill each workbook (docs/quality-office.md says more).
+TEXT_COLUMNS = {"任务编号", "上级任务编号", "责任人工号", "开始月份", "完成时限", "月份", "填报人工号", "对象编号", "期间",
+                "质控点编号", "制定人工号"}
+TEMPLATE_ROWS = 500
+TEMPLATE_GUIDE = {
+    "tasks-YYYY.xlsx": [
+        "文件名：tasks-<年份>.xlsx（如 tasks-2026.xlsx），每个自然年一个，放在 ZHENGAI_PLAN_PATH 目录中。",
+        "表头（第2行）不要改动；第1行为标题；数据从第3行起，每行一项；表格最后可加“填表说明：…”行，其后不读取。",
+        "任务清单：任务编号年内唯一（如 2026-201-03）；任务来源填 规划分解/年度重点/常规工作/新增工作；"
+        "属性填 A. 重点工作 或 B. 常规工作（也可只写 A 或 B）。",
+        "上级任务编号：所分解的规划条目或上级任务（目标链顶端留空）。",
+        "牵头部门、协同部门：与部门登记表的部门名称一致（多个协同部门以“、”分隔）；对不上的整行不采用，见 meta.quarantine。",
+        "开始月份空白为1月；完成时限必填；月份可写 2026-03、2026.03、2026年3月 或 3月（本年）。目标值可空，权重空白为1。",
+        "月度进展：每项任务每月一行；完成比例可写 60%、60 或 0.6（不带%且不大于1的数视为比例）；"
+        "同一月份填报两次的，以填报日期较晚者为准；实际值达到目标值即视为完成。",
+    ],
+    "targets-YYYY-YYYY.xlsx": [
+        "文件名：targets-<学年>.xlsx（如 targets-2025-2026.xlsx），每个学年一个，放在 ZHENGAI_PLAN_PATH 目录中。",
+        "层面填 专业/课程/教师/学生；对象编号为专业代码（6位）、教学班编号、工号或学号；质控点编号须属于该层面。",
+        "期间为该质控点的周期：学期 2025-2026-1、月份 2025-10、学年 2025-2026、毕业年份 2026，且属于本学年。",
+        "目标值可自定；标准值、预警值只能比学校的更严（越高越好的不得更低，越低越好的不得更高）；空白沿用学校的值；"
+        "目标值、标准值、预警值须从好到差排列。百分比类质控点可写 95%、95 或 0.95。",
+        "不合规的行不采用，学校的阈值照常适用，原因见 meta.quarantine。",
+    ],
+}
 # own targets set by entities, per layer: (层面, control point) and how much stricter than the school
 OWN_POINTS = [("学生", "STU_GPA"), ("学生", "STU_ATTEND_RATE"), ("教师", "TCH_TRAINING_HOURS"),
               ("专业", "MAJ_EMPLOY_RATE"), ("课程", "CRS_PASS_RATE")]
@@ -109,18 +134,24 @@ def write_plan_workbooks(seed: int, school: School, out_dir: Path, seeds_dir: Pa
 
 
 def write_templates(folder: Path) -> list[Path]:
-    """Blank workbooks with the title and header rows, for the quality office to fill."""
+    """Blank workbooks for the quality office: each sheet with its title and header rows, the
+    columns holding codes, months and periods formatted as text (so Excel keeps 060101 and
+    2024-10 as written), and a sheet 填表说明 that ingest does not read."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, sheets in (("tasks-YYYY.xlsx", [TASKS, PROGRESS]), ("targets-YYYY-YYYY.xlsx", [TARGETS])):
         wb = Workbook()
         wb.remove(wb.active)
         for sheet, title, header in sheets:
-            _sheet(wb, sheet, title.format(year="YYYY"), header, [],
-                   [f"{NOTES}见 docs/quality-office.md：每行一项，表头不要改动；本行及以下不读取。"])
-            for column in range(1, len(header) + 1):  # typed as text: 2025-03 stays a month
-                for row in range(3, 203):
-                    wb[sheet].cell(row + 1, column).number_format = "@"
+            _sheet(wb, sheet, title.format(year="YYYY"), header, [], [])
+            for column, heading in enumerate(header, start=1):
+                if heading in TEXT_COLUMNS:
+                    for row in range(3, TEMPLATE_ROWS + 3):
+                        wb[sheet].cell(row, column).number_format = "@"
+        guide = wb.create_sheet("填表说明")
+        for line in TEMPLATE_GUIDE[name]:
+            guide.append([line])
+        guide.column_dimensions["A"].width = 110
         path = folder / name
         _save(wb, path, date(2025, 1, 1))
         written.append(path)
