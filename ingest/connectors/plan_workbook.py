@@ -28,7 +28,7 @@ from zhengai.sql import quote_identifier
 
 # How the period in a workbook's name is written.
 PERIOD_PATTERNS = {"calendar_year": r"(\d{4})", "school_year": r"(\d{4})-(\d{4})"}
-BARE_MONTH = re.compile(r"^\s*(\d{1,2})\s*月\s*$")
+BARE_MONTH = r"^\s*(\d{1,2})\s*月\s*$"
 # 个体目标 层面 → (the registry layer of its control points, the raw table and column in
 # which its 对象编号 must exist)
 ENTITY_LAYERS = {
@@ -131,14 +131,11 @@ def _read_bare_months(frame: pl.DataFrame, table: TableConfig, period: int | str
     if not isinstance(period, int):
         return frame
     months = [c.name for c in table.columns if c.type == "year_month"]
-
-    def dated(text: str | None) -> str | None:
-        match = BARE_MONTH.match(text) if text else None
-        if match and 1 <= int(match.group(1)) <= 12:
-            return f"{period}-{int(match.group(1)):02d}"
-        return text
-
-    return frame.with_columns(pl.col(m).map_elements(dated, return_dtype=pl.String) for m in months)
+    return frame.with_columns(
+        pl.when(pl.col(m).str.contains(BARE_MONTH))
+        .then(pl.format("{}-{}", pl.lit(str(period)), pl.col(m).str.extract(BARE_MONTH).str.zfill(2)))
+        .otherwise(pl.col(m)).alias(m)
+        for m in months)
 
 
 def _typed_rows(frame: pl.DataFrame, table: TableConfig) -> list[dict]:

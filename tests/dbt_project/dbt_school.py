@@ -497,6 +497,12 @@ def add_data_quality_cases(school: RawSchool) -> None:
     add(quarantine, run_id="r0", source="jw", table_name="JW_KQ_XSKQB", row_key="90002", rule="code_not_allowed",
         detail="KQZT: '9' is not one of [1, 2, 3, 4, 5]", raw_values="{}",
         quarantined_at=dt.datetime(2025, 8, 31, 23, 0))
+    # a plan row refused on two nights
+    for night in (30, 31):
+        add(quarantine, run_id=f"r{night}", source="plan", table_name="tasks", row_key="2025|25X",
+            rule="unknown_department", detail="牵头部门: '教务处（质量办）' is no department of the registry",
+            raw_values='{"task_id": "25X", "_origin": "tasks-2025.xlsx!任务清单 row 7"}',
+            quarantined_at=dt.datetime(2025, 8, night, 23, 0))
 
 
 # The session's build sees the board of a year still running: 2025 up to June.
