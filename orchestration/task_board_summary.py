@@ -26,6 +26,10 @@ def task_board_lines(warehouse: Path) -> list[str]:
                 "order by indicator_code desc, value, entity_id", [month]).fetchall()
             own = con.execute("select count(*), count(*) filter (where status = '预警') from marts.mart_quality__status "
                               "where threshold_origin = '本人'").fetchone()
+            # rows the last load of each plan table refused
+            refused = con.execute("select coalesce(sum(rows_quarantined), 0) from (select rows_quarantined, "
+                                  "row_number() over (partition by table_name order by started_at desc) as recency "
+                                  "from meta.load_audit where source = 'plan') where recency = 1").fetchone()[0]
     except duckdb.CatalogException:
         return []
     counts = "、".join(f"{status} {statuses[status]}" for status in BOARD_ORDER if statuses.get(status))
@@ -38,4 +42,6 @@ def task_board_lines(warehouse: Path) -> list[str]:
         lines.append(f"  目标达成度（{month}）：全校 {school[0] if school else '—'}；部门达标 {met} 个"
                      + (f"；{'、'.join(below)}" if below else ""))
     lines.append(f"  个体目标：按本人阈值判定 {own[0]} 项，其中预警 {own[1]} 项")
+    if refused:
+        lines.append(f"  工作簿中未采用 {refused} 行（行号与原因见 data_quality.dq_plan_refusals）")
     return lines

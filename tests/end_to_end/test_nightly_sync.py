@@ -150,7 +150,8 @@ def test_the_summary_shows_the_board_and_the_achievement(two_syncs, planted_json
     year = max(planted_json["plan"]["task_years"])
     graded = planted_json["plan"]["task_years"][year]
     names = {d.department_code: d.name_zh for d in load_departments_csv(REGISTRY_DIR / "departments.csv")}
-    board, achievement, _ = two_syncs.first.task_board
+    board, achievement, _, refused = two_syncs.first.task_board
+    assert refused == f"  工作簿中未采用 {len(planted_json['plan']['refused'])} 行（行号与原因见 data_quality.dq_plan_refusals）"
     assert board.startswith(f"  任务看板（{year}-12）：任务 ") and "已完成" in board
     assert f"{names[graded['failing']]} {graded['december'][graded['failing']]['value']:.1f}%（不达标）" in achievement
     assert f"{names[graded['basic']]} {graded['december'][graded['basic']]['value']:.1f}%（基本达标）" in achievement
