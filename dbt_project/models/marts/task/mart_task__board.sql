@@ -1,4 +1,4 @@
--- The task board (seed plans' 部门工作任务完成情况一览表): one row per task and month, from
+-- The task board (部门工作任务完成情况一览表 of the schools' 诊改 plans): one row per task and month, from
 -- its 开始月份 to December (of a year still running, to the current month), with the
 -- completion and planned share behind its status. The behind-plan tolerance is the
 -- registry's (task_policy), not a constant.
