@@ -29,7 +29,7 @@ import duckdb
 import pytest
 
 from tests.dbt_project.dbt_school import (AS_OF_DATE, DBT_PROJECT_DIR, SNAPSHOT_COLUMNS, build_school,
-                                          create_raw_warehouse)
+                                          create_raw_warehouse, load_plan_workbooks)
 from bench.peer import PostgresTarget, copy_raw_to_postgres, postgres_available
 from serving.publish import postgres_type
 
@@ -72,6 +72,7 @@ def peer(tmp_path_factory):
     raw = work_dir / "raw.duckdb"
     school = build_school()
     create_raw_warehouse(raw, school.rows, school.history)
+    load_plan_workbooks(raw, school, work_dir / "plan")
     conn = None
     try:
         copy_raw_to_postgres(raw, pg, work_dir / "pg_copy")

@@ -1,5 +1,6 @@
-"""The task board, 目标达成度 and own targets on the hand-made school (dbt_school.add_plan_cases),
-built as of 2025-06-15: every rule of docs/indicators.md, the answers worked out by hand."""
+"""The task board, 目标达成度 and own targets on the hand-made school's plan workbooks
+(dbt_school.add_plan_cases, loaded by ingest with their quirks), built as of 2025-06-15:
+every rule of docs/indicators.md, the answers worked out by hand."""
 
 from __future__ import annotations
 
@@ -88,9 +89,9 @@ def test_the_board_carries_colour_attribute_and_lead_department(warehouse):
                             "deadline_month, weight from marts.mart_task__board where task_id = '24C' and month in "
                             "('2024-04', '2024-05')")
     assert found == [
-        {"status": "预警", "status_colour": "red", "attribute_code": "A", "lead_department_code": "202",
+        {"status": "预警", "status_colour": "red", "attribute_code": "B", "lead_department_code": "202",
          "lead_department_name": "学生处", "deadline_month": "2024-04", "weight": 1.0},
-        {"status": "未完成", "status_colour": "yellow", "attribute_code": "A", "lead_department_code": "202",
+        {"status": "未完成", "status_colour": "yellow", "attribute_code": "B", "lead_department_code": "202",
          "lead_department_name": "学生处", "deadline_month": "2024-04", "weight": 1.0},
     ]
     colours = dict(warehouse.execute("select distinct status, status_colour from marts.mart_task__board").fetchall())
