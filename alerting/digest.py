@@ -28,6 +28,7 @@ ENTITY_LABELS = {
     "major": "专业",
     "college": "二级学院",
     "school": "全校",
+    "department": "部门",
 }
 ID_LABELS = {
     "student": "学号",
@@ -36,6 +37,7 @@ ID_LABELS = {
     "major": "专业代码",
     "college": "单位代码",
     "school": "学校代码",
+    "department": "部门代码",
 }
 LINES_PER_SECTION = 30  # the full list is in the attachment; the body stays readable
 NAMES_IN_SUBJECT = 3

@@ -199,6 +199,8 @@ def _apply_outcome(connection: sqlite3.Connection, outcome: CheckOutcome, stamp:
         failing_keys.add(entity_key)
         key = (outcome.code, *entity_key)
         value = item["value"]
+        # the row's own warning value: an entity's own target (个体目标) may be stricter
+        warning_value = item.get("warning_value", outcome.warning_value)
         record = existing.get(entity_key)
         details = (item.get("entity_name"), item.get("unit_id"), item.get("unit_name"), outcome.owner_department_code)
         if record is None:
@@ -209,7 +211,7 @@ def _apply_outcome(connection: sqlite3.Connection, outcome: CheckOutcome, stamp:
                     worst_value, warning_value, state)
                 values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-                (*key, *details, outcome.direction, stamp, stamp, stamp, value, value, value, outcome.warning_value, NEW),
+                (*key, *details, outcome.direction, stamp, stamp, stamp, value, value, value, warning_value, NEW),
             ).lastrowid
             changes.new.append(key)
         elif record["state"] == RESOLVED and record["resolution_kind"] == CLOSED_BY_NOTE and not _is_worse(
@@ -233,7 +235,7 @@ def _apply_outcome(connection: sqlite3.Connection, outcome: CheckOutcome, stamp:
                     revision = revision + 1, opened_revision = revision + 1
                 where id = ?
                 """,
-                (*details, stamp, stamp, value, value, outcome.warning_value, NEW, warning_id),
+                (*details, stamp, stamp, value, value, warning_value, NEW, warning_id),
             )
             changes.new.append(key)
         else:
@@ -246,7 +248,7 @@ def _apply_outcome(connection: sqlite3.Connection, outcome: CheckOutcome, stamp:
                     {", worst_value = ?, revision = revision + 1" if worse else ""}
                 where id = ?
                 """,
-                (*details, stamp, value, outcome.warning_value, *((value,) if worse else ()), warning_id),
+                (*details, stamp, value, warning_value, *((value,) if worse else ()), warning_id),
             )
             (changes.worsened if worse else changes.unchanged).append(key)
         connection.execute(

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+import re
 from typing import Any
 
 import yaml
 
 DEFAULT_CONFIG = Path(__file__).with_name("sources.yml")
 
-TYPES = {"text", "integer", "real", "boolean", "timestamp", "year_month"}
+TYPES = {"text", "integer", "real", "boolean", "timestamp", "year_month", "date", "percent"}
 MODES = {
     "sql": {"snapshot", "append", "changing"},
     "xlsx": {"yearly"},
+    "plan": {"snapshot"},
 }
+# Kinds read from workbooks: a sheet per table, a Chinese header per column.
+WORKBOOK_KINDS = {"xlsx", "plan"}
+# The quality office's plan workbooks are named by the period they cover (`file:` of a plan
+# table, e.g. tasks-<calendar_year>.xlsx); that period becomes a column leading the key.
+WORKBOOK_PERIODS = {"calendar_year": "integer", "school_year": "text"}
 # Workbook tables carry the collection year taken from the file name.
 COLLECTION_YEAR = "collection_year"
 # fast_path of a relational table: `auto` reads through DuckDB's scanner for the source's
@@ -48,6 +55,7 @@ class TableConfig:
     sheet: str | None = None
     layout: str = "table"
     fast_path: str = "auto"
+    file: str | None = None  # plan: the workbook's name, with its period as <calendar_year> …
 
     @property
     def raw_schema(self) -> str:
@@ -142,14 +150,15 @@ def _parse_source(name: str, spec: dict, lookback_days: float, fast_path: str) -
     if kind not in MODES:
         raise ConfigError(f"source {name}: kind must be one of {sorted(MODES)}, got {kind!r}")
     workbook = None
-    if kind == "xlsx":
+    if kind in WORKBOOK_KINDS:
         wb = spec.get("workbook") or {}
         try:
             workbook = WorkbookLayout(
                 title_rows=int(wb["title_rows"]),
                 notes_markers=_text_list(wb["notes_markers"]),
-                item_header=wb["item_header"],
-                value_headers=tuple(wb["value_headers"]),
+                # plan workbooks have no form-like (key_value) sheets
+                item_header=wb["item_header"] if kind == "xlsx" else "",
+                value_headers=tuple(wb["value_headers"]) if kind == "xlsx" else (),
             )
         except KeyError as missing:
             raise ConfigError(f"source {name}: workbook needs {missing}") from None
@@ -175,13 +184,14 @@ def _parse_table(source: str, kind: str, name: str, spec: dict, lookback_days: f
     if kind == "xlsx" and (not spec.get("sheet") or layout not in ("table", "key_value")):
         raise ConfigError(f"{where}: a workbook table needs its sheet number and a layout "
                           f"of table or key_value")
+    period = _workbook_period(where, spec) if kind == "plan" else None
 
     columns = []
     for col, cspec in spec["columns"].items():
         cspec = {"type": cspec} if isinstance(cspec, str) else dict(cspec)
         if cspec.get("type") not in TYPES:
             raise ConfigError(f"{where}.{col}: type must be one of {sorted(TYPES)}")
-        if kind == "xlsx" and not cspec.get("header"):
+        if kind in WORKBOOK_KINDS and not cspec.get("header"):
             raise ConfigError(f"{where}.{col}: a workbook column needs its Chinese header")
         allowed = cspec.get("allowed")
         columns.append(ColumnSpec(
@@ -194,6 +204,9 @@ def _parse_table(source: str, kind: str, name: str, spec: dict, lookback_days: f
     if kind == "xlsx":
         columns.insert(0, ColumnSpec(COLLECTION_YEAR, "integer", required=True))
         key.insert(0, COLLECTION_YEAR)
+    if period:
+        columns.insert(0, ColumnSpec(period, WORKBOOK_PERIODS[period], required=True))
+        key.insert(0, period)
 
     names = {c.name for c in columns}
     for col in [*key, *([watermark] if watermark else [])]:
@@ -214,4 +227,14 @@ def _parse_table(source: str, kind: str, name: str, spec: dict, lookback_days: f
         sheet=spec.get("sheet"),
         layout=layout,
         fast_path=_fast_path(spec.get("fast_path", fast_path), where),
+        file=spec.get("file"),
     )
+
+
+def _workbook_period(where: str, spec: dict) -> str:
+    """The period a plan table's workbooks are named by: `file: tasks-<calendar_year>.xlsx`."""
+    placeholders = re.findall(r"<(\w+)>", spec.get("file") or "")
+    if not spec.get("sheet") or len(placeholders) != 1 or placeholders[0] not in WORKBOOK_PERIODS:
+        raise ConfigError(f"{where}: a plan table needs its sheet and a file name with one of "
+                          f"{', '.join(f'<{p}>' for p in WORKBOOK_PERIODS)}")
+    return placeholders[0]

@@ -21,15 +21,22 @@ DUCKDB_TYPES = {
     "boolean": "BOOLEAN",
     "timestamp": "VARCHAR",
     "year_month": "VARCHAR",
+    "date": "VARCHAR",
+    "percent": "DOUBLE",
 }
 # The warehouse contract gives the state tables' whole numbers as INTEGER (counts, years).
-DUCKDB_TYPES_BY_KIND = {"sql": DUCKDB_TYPES, "xlsx": {**DUCKDB_TYPES, "integer": "INTEGER"}}
-TEXT_TYPES = {"text", "timestamp", "year_month"}
+DUCKDB_TYPES_BY_KIND = {"sql": DUCKDB_TYPES, "xlsx": {**DUCKDB_TYPES, "integer": "INTEGER"},
+                        "plan": {**DUCKDB_TYPES, "integer": "INTEGER"}}
+TEXT_TYPES = {"text", "timestamp", "year_month", "date"}
 POLARS_TYPES = {"text": pl.String, "integer": pl.Int64, "real": pl.Float64,
-                "boolean": pl.Boolean, "timestamp": pl.String, "year_month": pl.String}
+                "boolean": pl.Boolean, "timestamp": pl.String, "year_month": pl.String,
+                "date": pl.String, "percent": pl.Float64}
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 # 2019.09, 2019-09, 2019/9, 2019年9月
 YEAR_MONTH_PATTERN = r"^(\d{4})\s*[.\-/年]\s*(\d{1,2})\s*月?$"
+# 2025-03-31, 2025/3/31, 2025.3.31, 2025年3月31日 (kept as YYYY-MM-DD text)
+DATE_PATTERN = r"^(\d{4})\s*[.\-/年]\s*(\d{1,2})\s*[.\-/月]\s*(\d{1,2})\s*日?$"
+PERCENT_SIGNS = ("%", "％")
 # thousands separators and stray spaces in numbers written as text
 NUMBER_NOISE = r"[,，\s]"
 BOOLEAN_WORDS = {"是": True, "否": False}
@@ -65,7 +72,15 @@ def cast_expr(name: str, source_dtype: pl.DataType, type_: str) -> pl.Expr:
             return pl.when(month.is_between(1, 12)).then(
                 pl.format("{}-{}", groups.struct.field("1"), month.cast(pl.String).str.zfill(2))
             )
+        if type_ == "date":
+            groups = text.str.strip_chars().str.extract_groups(DATE_PATTERN)
+            iso = pl.format("{}-{}-{}", groups.struct.field("1"),
+                            groups.struct.field("2").str.zfill(2), groups.struct.field("3").str.zfill(2))
+            # a day that does not exist (2025-02-30) does not parse
+            return pl.when(iso.str.strptime(pl.Date, "%Y-%m-%d", strict=False).is_not_null()).then(iso)
         return text
+    if type_ == "percent":
+        return _percent(col, source_dtype)
     if type_ in ("integer", "real"):
         if source_dtype == pl.String:
             return _number_from_text(col, type_)
@@ -91,6 +106,22 @@ def _number_from_text(col: pl.Expr, type_: str) -> pl.Expr:
         return pl.coalesce(as_written, cleaned.cast(pl.Float64, strict=False))
     return pl.coalesce(as_written, cleaned.cast(pl.Int64, strict=False),
                        _integral(cleaned.cast(pl.Float64, strict=False)))
+
+
+def _percent(col: pl.Expr, source_dtype: pl.DataType) -> pl.Expr:
+    """60%, 60 and 0.6 are all sixty per cent: a number up to 1 written without % is a
+    fraction (so 1 is 100 %, and one per cent is written 1%)."""
+    if source_dtype.is_numeric():
+        number = col.cast(pl.Float64)
+        signed = pl.lit(False)
+    elif source_dtype == pl.String:
+        text = col.str.strip_chars()
+        signed = text.str.ends_with(PERCENT_SIGNS[0]) | text.str.ends_with(PERCENT_SIGNS[1])
+        number = _number_from_text(text.str.strip_chars_end("".join(PERCENT_SIGNS)).str.strip_chars(), "real")
+    else:
+        return pl.lit(None, dtype=pl.Float64)
+    # 0.07 × 100 is 7.000000000000001 in binary: per cents are kept to 9 decimals
+    return pl.when(signed | (number.abs() > 1)).then(number).otherwise((number * 100).round(9))
 
 
 def _integral(number: pl.Expr) -> pl.Expr:

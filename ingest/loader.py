@@ -127,11 +127,17 @@ class Warehouse:
     def load(self, table: TableConfig, batches: Iterable[pl.DataFrame], *, run_id: str,
              watermark_before: str | None, started_at: datetime, clock: float,
              replace_years: set[int] | None = None, connector: str | None = None,
-             position: ReadPosition | None = None) -> LoadResult:
+             position: ReadPosition | None = None,
+             refused: pl.DataFrame | None = None) -> LoadResult:
         """Load one table atomically and return its audit record (also written). `position`
-        (where the source table ended when the read began) is stored with the watermark."""
+        (where the source table ended when the read began) is stored with the watermark.
+        `refused`: rows the connector read and set aside itself (REJECTED_SCHEMA), counted as
+        read and quarantined with the rest."""
         with Stage(table, self.stage_root) as stage:
             rows_read, newest, quarantine = 0, None, []
+            if refused is not None:
+                rows_read += refused.height
+                quarantine.append(refused.cast(contract.REJECTED_SCHEMA))
             for batch in batches:
                 rows_read += batch.height
                 if table.watermark and batch.height:

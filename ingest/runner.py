@@ -19,16 +19,22 @@ from ingest.connectors.database_scan import ScanSource, SourceTypeMismatch, scan
 from ingest.connectors.database import ReadPosition, SqlSource
 from ingest.loader import LoadResult, Warehouse
 from ingest.connectors import workbook as xlsx_source
+from ingest.connectors import plan_workbook
+from zhengai.settings import REGISTRY_DIR
 
 log = logging.getLogger(__name__)
 
 
 def run_ingest(warehouse: Path, source_urls: dict[str, str], state_path: Path, *, run_id: str,
                sources: list[str] | None = None, progress: bool = False,
-               config: SourceConfig | None = None) -> list[LoadResult]:
+               config: SourceConfig | None = None, plan_path: Path | None = None,
+               registry_dir: Path = REGISTRY_DIR) -> list[LoadResult]:
     """Load the chosen sources (all by default); one LoadResult per table.
 
     source_urls maps a relational source to a SQLAlchemy URL or to `csv:///folder` of exports.
+    plan_path is the quality office's folder of plan workbooks (none, or a folder that does
+    not exist: the plan tables stay as they are); registry_dir holds the registry seeds the
+    plan's rows are checked against.
     A table that fails (missing column, unreadable source …) is reported with status
     'failed' and left as it was; the other tables still load. With progress, long tables
     show a progress bar (stderr).
@@ -48,6 +54,8 @@ def run_ingest(warehouse: Path, source_urls: dict[str, str], state_path: Path, *
             if spec.kind == "sql":
                 results += _load_relational_source(store, spec, source_urls[name], config,
                                                    run_id, progress)
+            elif spec.kind == "plan":
+                results += _load_plan_workbooks(store, spec, plan_path, registry_dir, run_id)
             else:
                 results += _load_workbooks(store, spec, Path(state_path), run_id)
     finally:
@@ -61,6 +69,7 @@ class Reading:
     the read began (stored with the watermark, so the next read seeks past it)."""
     batches: Iterable[pl.DataFrame]
     position: ReadPosition | None = None
+    refused: pl.DataFrame | None = None  # rows the connector set aside (plan rules)
 
 
 class RelationalSource:
@@ -164,6 +173,40 @@ def _load_workbooks(store: Warehouse, spec: SourceSpec, state_path: Path,
     return results
 
 
+def _load_plan_workbooks(store: Warehouse, spec: SourceSpec, plan_path: Path | None,
+                         registry_dir: Path, run_id: str) -> list[LoadResult]:
+    """Every plan table from the workbooks in plan_path. A folder that is missing (not set,
+    or a share not mounted) is no error: the tables keep what they hold (a first run creates
+    them empty, so the data center builds)."""
+    folder = Path(plan_path) if plan_path else None
+    if folder is None or not folder.is_dir():
+        log.warning("plan: no folder %s; the plan tables keep what they hold", folder)
+        return [_nothing_read(store, table, run_id) if _has_raw_table(store, table)
+                else _load_table(store, table, run_id, lambda _watermark: Reading([]), "xlsx")
+                for table in spec.tables]
+    context = plan_workbook.PlanContext(registry_dir, store.con)
+    results = []
+    for table in spec.tables:
+        def read(_watermark: str | None, table: TableConfig = table) -> Reading:
+            reading = plan_workbook.read_plan_table(folder, spec, table, context)
+            return Reading(reading.batches, refused=reading.refused)
+        results.append(_load_table(store, table, run_id, read, "xlsx"))
+    return results
+
+
+def _has_raw_table(store: Warehouse, table: TableConfig) -> bool:
+    return store.con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? "
+                             "AND table_name = ?", [table.raw_schema, table.name]).fetchone()[0] > 0
+
+
+def _nothing_read(store: Warehouse, table: TableConfig, run_id: str) -> LoadResult:
+    result = LoadResult(source=table.source, table_name=table.name, mode=table.mode, rows_read=0,
+                        rows_loaded=0, rows_quarantined=0, watermark_before=None,
+                        watermark_after=None, seconds=0.0, status="ok", connector="xlsx")
+    store.write_audit(result, run_id, datetime.now())
+    return result
+
+
 def _load_table(store: Warehouse, table: TableConfig, run_id: str, read, connector: str,
                 replace_years: set[int] | None = None,
                 passthrough: tuple[type[Exception], ...] = ()) -> LoadResult:
@@ -173,7 +216,8 @@ def _load_table(store: Warehouse, table: TableConfig, run_id: str, read, connect
         reading = read(watermark)
         result = store.load(table, reading.batches, run_id=run_id, watermark_before=watermark,
                             started_at=started_at, clock=clock, replace_years=replace_years,
-                            connector=connector, position=reading.position)
+                            connector=connector, position=reading.position,
+                            refused=reading.refused)
     except passthrough:
         raise
     except Exception as exc:

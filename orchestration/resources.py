@@ -17,6 +17,7 @@ class ZhengaiPaths(dg.ConfigurableResource):
     hr_url: str
     xg_url: str
     state_path: str
+    plan_path: str
     warehouse: str
     ledger: str
     outbox: str
@@ -30,6 +31,7 @@ class ZhengaiPaths(dg.ConfigurableResource):
             hr_url=settings.hr_url,
             xg_url=settings.xg_url,
             state_path=str(settings.state_path),
+            plan_path=str(settings.plan_path),
             warehouse=str(settings.warehouse),
             ledger=str(settings.ledger),
             outbox=str(settings.outbox),

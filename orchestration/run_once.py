@@ -20,6 +20,7 @@ from orchestration.assets.data_center import full_refresh_config
 from orchestration.assets.reports import REPORT_SITE
 from orchestration.resources import ReportsRoom
 from orchestration.run_records import control_point_evaluations, failed_control_points
+from orchestration.task_board_summary import task_board_lines
 from zhengai.settings import REGISTRY_DIR, Settings
 
 
@@ -36,6 +37,7 @@ class SyncSummary:
     emails: list = field(default_factory=list)
     snapshot: str | None = None  # the analysts' snapshot, when this run replaced it
     report_site: str | None = None  # the report site's front page, when this run brought it up to date
+    task_board: list[str] = field(default_factory=list)  # the board's latest month and 目标达成度
     errors: list[str] = field(default_factory=list)
 
 
@@ -84,6 +86,7 @@ def run_sync(settings: Settings, instance: dg.DagsterInstance | None = None,
 
     summary.control_points_evaluated = len(control_point_evaluations(instance, nightly.run_id))
     summary.control_points_failed = failed_control_points(instance, nightly.run_id)
+    summary.task_board = task_board_lines(settings.warehouse)
 
     if nightly.success:
         dispatch = defs.resolve_job_def("dispatch_warnings").execute_in_process(instance=instance)
@@ -102,7 +105,8 @@ def report_site_line(summary: SyncSummary) -> str:
 
 def format_summary(summary: SyncSummary) -> str:
     lines = ["", "══ zhengai 夜间同步摘要 ══"]
-    source_names = {"jw": "教务系统", "hr": "人事系统", "xg": "学工系统", "state": "状态数据平台"}
+    source_names = {"jw": "教务系统", "hr": "人事系统", "xg": "学工系统", "state": "状态数据平台",
+                    "plan": "目标任务与个体目标"}
     for source, (read, loaded, quarantined) in summary.rows_by_source.items():
         lines.append(
             f"  {source_names.get(source, source)}（{source}）：读取 {read:,} 行，入库 {loaded:,} 行，隔离 {quarantined:,} 行"
@@ -114,6 +118,7 @@ def format_summary(summary: SyncSummary) -> str:
         f"  质控点检查：{summary.control_points_evaluated} 个，未通过 {len(summary.control_points_failed)} 个"
         + (f"（{'、'.join(summary.control_points_failed)}）" if summary.control_points_failed else "")
     )
+    lines += summary.task_board
     if summary.warnings_per_department:
         names = {d.department_code: d.name_zh for d in load_departments_csv(REGISTRY_DIR / "departments.csv")}
         counsellors = {k: v for k, v in summary.warnings_per_department.items() if k.startswith(COUNSELLOR_KEY)}

@@ -1,6 +1,7 @@
-"""Synthetic school generator: writes the four source systems of a demo vocational college
-(教务 jw.sqlite, 人事 hr.sqlite, 学工 xg.sqlite, 状态数据平台 state/<year>.xlsx) with
-planted findings listed in planted.json. See school_generator/README.md."""
+"""Synthetic school generator: writes the source systems of a demo vocational college
+(教务 jw.sqlite, 人事 hr.sqlite, 学工 xg.sqlite, 状态数据平台 state/<year>.xlsx, the quality
+office's plan/ workbooks) with planted findings listed in planted.json. See
+school_generator/README.md."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from . import hr_activity, people, planting, records, registers, state_workbook, student_affairs
+from . import hr_activity, people, plan_workbooks, planting, records, registers, state_workbook, student_affairs
 from .frame import Frame
 from .increment import append_day, append_hour, last_day_present
 from .limits import SEEDS, load_limits
@@ -36,7 +37,7 @@ def generate(out_dir: Path, students: int = 3000, seed: int = 42, years: int = 1
     seeds_dir = Path(seeds_dir or SEEDS)
     departments = people.load_departments(seeds_dir / "departments.csv")
     limits = load_limits(seeds_dir)
-    bar = tqdm(total=5 + 2 * len(frame.terms), unit="stage", disable=not progress)
+    bar = tqdm(total=6 + 2 * len(frame.terms), unit="stage", disable=not progress)
     written = 0
 
     def on_rows(n: int) -> None:
@@ -72,6 +73,8 @@ def generate(out_dir: Path, students: int = 3000, seed: int = 42, years: int = 1
     plan.observed.update(college_students=college_students,
                          college_teachers=len(school.staff.of("专任教师", school.planted_college)))
     manifest = planting.manifest(school, plan, seed, students, years, extra)
+    manifest["plan"] = step("plan", plan_workbooks.write_plan_workbooks, seed, school, out_dir, seeds_dir)
+    planting.add_task_findings(manifest)
     manifest["row_counts"] = dict(writer.counts)
     (out_dir / "planted.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     bar.close()

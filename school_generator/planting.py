@@ -251,3 +251,17 @@ def _expected(findings: list[dict]) -> list[dict]:
             rows += [{"indicator_code": group["indicator_code"], "entity_id": e["entity_id"], "period": e["period"]}
                      for e in group["entities"]]
     return rows
+
+
+def add_task_findings(manifest: dict) -> None:
+    """The department the plan workbooks grade 不达标 in the last year is 预警 in December (the
+    year's figure): finding 13, and one more expected warning."""
+    year = max(manifest["plan"]["task_years"])
+    graded = manifest["plan"]["task_years"][year]
+    failing = graded["failing"]
+    finding = {"finding": 13, "indicator_code": "DEP_TASK_ACHIEVEMENT", "entity_type": "department",
+               "key": "department_code",
+               "entities": [{"entity_id": failing, "period": f"{year}-12",
+                             "achievement": graded["december"][failing]["value"], "grade": "不达标"}]}
+    manifest["findings"].append(finding)
+    manifest["expected_warnings"] += _expected([finding])

@@ -142,14 +142,16 @@ def report(layer: str | None, period: str | None, entities: tuple[str, ...], no_
               help="业务系统连接：jw=postgresql+psycopg2://…、hr=sqlite:///…、xg=csv:///导出目录")
 @click.option("--state-path", type=click.Path(path_type=Path), default=None,
               help="状态数据平台工作簿目录（<年份>.xlsx）")
+@click.option("--plan-path", type=click.Path(path_type=Path), default=None,
+              help="质量办目标任务与个体目标工作簿目录（tasks-<年份>.xlsx、targets-<学年>.xlsx）")
 @click.option("--source", "sources", multiple=True, help="只加载这些数据源（默认全部）")
 @click.option("--batch-size", type=int, default=None, help="每批读取行数")
 @click.option("--fast-path", type=click.Choice(["auto", "off"]), default=None,
               help="auto：用 DuckDB 扫描器快速读取；off：只用 SQLAlchemy")
 @click.option("--progress/--no-progress", default=True, help="大表显示进度条")
 def ingest_by_hand(warehouse: Path, urls: tuple[str, ...], state_path: Path | None,
-                   sources: tuple[str, ...], batch_size: int | None, fast_path: str | None,
-                   progress: bool) -> None:
+                   plan_path: Path | None, sources: tuple[str, ...], batch_size: int | None,
+                   fast_path: str | None, progress: bool) -> None:
     """加载业务系统与状态数据平台的数据到数据仓库（raw_* 与 meta.*）。"""
     source_urls = {}
     for item in urls:
@@ -165,14 +167,15 @@ def ingest_by_hand(warehouse: Path, urls: tuple[str, ...], state_path: Path | No
     if fast_path:
         config = config.with_fast_path(fast_path)
     chosen = list(sources) or [name for name, spec in config.sources.items()
-                               if spec.kind != "sql" or name in source_urls]
+                               if (spec.kind == "xlsx" or name in source_urls
+                                   or (spec.kind == "plan" and plan_path is not None))]
     if any(config.sources[s].kind == "xlsx" for s in chosen if s in config.sources) \
             and state_path is None:
         raise click.BadParameter("加载状态数据平台需要 --state-path", param_hint="--state-path")
     run_id = f"manual-{datetime.now():%Y%m%d-%H%M%S}"
     try:
         results = run_ingest(warehouse, source_urls, state_path, run_id=run_id,
-                             sources=chosen, progress=progress, config=config)
+                             sources=chosen, progress=progress, config=config, plan_path=plan_path)
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     click.echo(format_load_summary(results))

@@ -29,6 +29,7 @@ class Settings:
     hr_url: str
     xg_url: str
     state_path: Path
+    plan_path: Path
     warehouse: Path
     ledger: Path
     outbox: Path
@@ -54,6 +55,8 @@ class Settings:
             hr_url=env.get("ZHENGAI_HR_URL", sqlite_url(sources / "hr.sqlite")),
             xg_url=env.get("ZHENGAI_XG_URL", sqlite_url(sources / "xg.sqlite")),
             state_path=Path(env.get("ZHENGAI_STATE_PATH", sources / "state")),
+            # The quality office's plan workbooks (tasks-<year>.xlsx, targets-<school year>.xlsx).
+            plan_path=Path(env.get("ZHENGAI_PLAN_PATH", sources / "plan")),
             warehouse=warehouse,
             ledger=Path(env.get("ZHENGAI_LEDGER", warehouse.parent / "ledger.sqlite")),
             outbox=Path(env.get("ZHENGAI_OUTBOX", base / "outbox")),

@@ -237,3 +237,17 @@
 {% macro default__round_float(expr, digits) -%}
     cast(round(cast({{ expr }} as numeric), {{ digits }}) as double precision)
 {%- endmacro %}
+
+{#- The text of one top-level field of a JSON value (ingest's raw_values): DuckDB's
+    json_extract_string, PostgreSQL's ->>. -#}
+{% macro json_text_field(json_expr, field) -%}
+    {{ return(adapter.dispatch('json_text_field', 'zhengai')(json_expr, field)) }}
+{%- endmacro %}
+
+{% macro duckdb__json_text_field(json_expr, field) -%}
+    json_extract_string({{ json_expr }}, '$.{{ field }}')
+{%- endmacro %}
+
+{% macro default__json_text_field(json_expr, field) -%}
+    (cast({{ json_expr }} as json) ->> '{{ field }}')
+{%- endmacro %}

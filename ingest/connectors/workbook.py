@@ -15,7 +15,7 @@ from pathlib import Path
 import openpyxl
 import polars as pl
 
-from ingest.config import COLLECTION_YEAR, TableConfig, WorkbookLayout
+from ingest.config import TableConfig, WorkbookLayout
 from ingest.contract import ContractError
 
 WORKBOOK_NAME = re.compile(r"^(\d{4})\.xlsx$")
@@ -54,12 +54,13 @@ class Workbooks:
         return name, sheets[name]
 
 
-def read_table(path: Path, year: int, table: TableConfig, layout: WorkbookLayout,
+def read_table(path: Path, year: int | str, table: TableConfig, layout: WorkbookLayout,
                workbooks: Workbooks | None = None) -> pl.DataFrame:
-    """One table of one workbook: text columns named as the contract, plus collection_year."""
+    """One table of one workbook: text columns named as the contract, plus the workbook's
+    year (collection_year, or the period a plan workbook is named by), its first column."""
     sheet_name, rows = (workbooks or Workbooks()).sheet(path, table.sheet)
     where = f"workbook {path.name}, sheet {sheet_name}"
-    columns = [c for c in table.columns if c.name != COLLECTION_YEAR]
+    year_column, *columns = table.columns
     expected = ([layout.item_header] if table.layout == "key_value"
                 else [c.header for c in columns])
     header_at = _find_header(rows, expected, layout, where)
@@ -81,7 +82,7 @@ def read_table(path: Path, year: int, table: TableConfig, layout: WorkbookLayout
         origins = [f"{path.name}!{sheet_name} row {number}" for number, _ in body]
     frame = pl.DataFrame(records, schema={c.name: pl.String for c in columns}, orient="row")
     return frame.select(
-        pl.lit(year, dtype=pl.Int64).alias(COLLECTION_YEAR),
+        pl.lit(year, dtype=pl.Int64 if year_column.type == "integer" else pl.String).alias(year_column.name),
         *(pl.col(c.name) for c in columns),
         pl.Series(ORIGIN, origins, dtype=pl.String),
     )

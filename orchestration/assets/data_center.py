@@ -1,5 +1,6 @@
 """The dbt project as Dagster assets: staging, intermediate, core, data quality, marts, registry."""
 
+import json
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -9,6 +10,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.dbt_project import data_center_project
 from orchestration.resources import ZhengaiPaths
+from zhengai.clock import school_now
 
 # The nightly job checks data, not code: dbt's unit tests read fixtures, never the
 # warehouse, so they run in `make test`, not every night.
@@ -56,6 +58,8 @@ def build_data_center_assets() -> dg.AssetsDefinition:
         # The dbt subprocess reads the warehouse path from the profile's environment.
         os.environ["ZHENGAI_WAREHOUSE"] = str(paths.warehouse_path)
         args = NIGHTLY_BUILD_ARGS + (["--full-refresh"] if config.full_refresh else [])
+        # the task board runs to the school's current month
+        args += ["--vars", json.dumps({"as_of_date": school_now().date().isoformat()})]
         yield from dbt.cli(args, context=context).stream()
 
     return data_center

@@ -3,6 +3,7 @@
 import dagster as dg
 
 import ingest
+from ingest.connectors.plan_workbook import ENTITY_TABLES
 from orchestration.resources import ZhengaiPaths
 
 LOAD_CHECK = "rows_accounted"
@@ -25,13 +26,17 @@ def _load_metadata(result: ingest.LoadResult) -> dict:
     }
 
 
-def build_source_assets(source_name: str, table_names: list[str], description: str) -> dg.AssetsDefinition:
+def build_source_assets(source_name: str, table_names: list[str], description: str,
+                        deps: list[dg.AssetKey] | None = None) -> dg.AssetsDefinition:
+    """deps: raw tables this source's load reads (the plan's own targets are checked against
+    the registers, so those load first)."""
     keys = {name: raw_asset_key(source_name, name) for name in table_names}
 
     @dg.multi_asset(
         name=f"ingest_{source_name}",
         specs=[
-            dg.AssetSpec(key, group_name=f"raw_{source_name}", kinds={"duckdb"}, description=f"{description} · {name}")
+            dg.AssetSpec(key, group_name=f"raw_{source_name}", kinds={"duckdb"}, description=f"{description} · {name}",
+                         deps=deps or [])
             for name, key in keys.items()
         ],
         check_specs=[
@@ -47,6 +52,7 @@ def build_source_assets(source_name: str, table_names: list[str], description: s
             paths.state_path,
             run_id=context.run.run_id,
             sources=[source_name],
+            plan_path=paths.plan_path,
         )
         by_table = {r.table_name: r for r in results}
         for name, key in keys.items():
@@ -75,7 +81,9 @@ def build_source_assets(source_name: str, table_names: list[str], description: s
 
 def source_assets() -> list[dg.AssetsDefinition]:
     config = ingest.load_config()
+    checked_against = [dg.AssetKey([schema, table.lower()]) for schema, table in ENTITY_TABLES]
     return [
-        build_source_assets(name, [t.name for t in source.tables], source.description)
+        build_source_assets(name, [t.name for t in source.tables], source.description,
+                            deps=checked_against if source.kind == "plan" else None)
         for name, source in config.sources.items()
     ]

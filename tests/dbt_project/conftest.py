@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.dbt_project.dbt_school import build_school, create_raw_warehouse, run_dbt_build
+from tests.dbt_project.dbt_school import (AS_OF_DATE, build_school, create_raw_warehouse, load_plan_workbooks,
+                                          run_dbt_build)
 
 
 @pytest.fixture(scope="session")
@@ -18,7 +20,8 @@ def dbt_build_dir(tmp_path_factory) -> Path:
     path = work_dir / "warehouse.duckdb"
     school = build_school()
     create_raw_warehouse(path, school.rows, school.history)
-    run_dbt_build(work_dir, path)
+    load_plan_workbooks(path, school, work_dir / "plan")
+    run_dbt_build(work_dir, path, "--vars", json.dumps({"as_of_date": AS_OF_DATE}))
     return work_dir
 
 

@@ -97,6 +97,8 @@ class RawSchool:
         self.rows: dict[str, list[dict]] = defaultdict(list)
         # Register versions from snapshot runs before this one (the history dbt keeps).
         self.history: dict[str, list[dict]] = defaultdict(list)
+        # The quality office's workbooks: file → sheet → rows (title, header, data, notes).
+        self.plan_workbooks: dict[str, dict[str, list[tuple]]] = {}
         self._ids = itertools.count(1)
 
     def add(self, table: str, **row) -> dict:
@@ -297,6 +299,7 @@ def build_school() -> RawSchool:
     add_major_cases(school)
     add_school_cases(school)
     add_data_quality_cases(school)
+    add_plan_cases(school)
     return school
 
 
@@ -496,6 +499,88 @@ def add_data_quality_cases(school: RawSchool) -> None:
     add(quarantine, run_id="r0", source="jw", table_name="JW_KQ_XSKQB", row_key="90002", rule="code_not_allowed",
         detail="KQZT: '9' is not one of [1, 2, 3, 4, 5]", raw_values="{}",
         quarantined_at=dt.datetime(2025, 8, 31, 23, 0))
+    # a plan row refused on two nights
+    for night in (30, 31):
+        add(quarantine, run_id=f"r{night}", source="plan", table_name="tasks", row_key="2025|25X",
+            rule="unknown_department", detail="牵头部门: '教务处（质量办）' is no department of the registry",
+            raw_values='{"task_id": "25X", "_origin": "tasks-2025.xlsx!任务清单 row 7"}',
+            quarantined_at=dt.datetime(2025, 8, night, 23, 0))
+
+
+# The session's build sees the board of a year still running: 2025 up to June.
+AS_OF_DATE = "2025-06-15"
+TASK_HEADER = ("任务编号", "任务来源", "属性", "上级任务编号", "任务名称", "牵头部门", "协同部门", "责任人工号",
+               "开始月份", "完成时限", "目标值", "计量单位", "权重")
+PROGRESS_HEADER = ("任务编号", "月份", "完成比例", "实际值", "进展说明", "填报人工号", "填报日期")
+TARGET_HEADER = ("层面", "对象编号", "质控点编号", "期间", "目标值", "标准值", "预警值", "制定人工号", "制定日期")
+
+
+def add_plan_cases(school: RawSchool) -> None:
+    """The quality office's workbooks, written the ways people write them (60%, 0.5, 1; 3月,
+    2024.06, 2024年2月; 2024/5/2, an Excel date), for ingest to load (load_plan_workbooks):
+    the year 2024, complete, and 2025 as of June. Outcomes in test_dbt_task_board.py."""
+    def task(task_id, lead, start, deadline, weight=None, target=None, parent=None, supporting=None,
+             attribute="A. 重点工作"):
+        return (task_id, "年度重点", attribute, parent, f"task-{task_id}", lead, supporting, "T001", start, deadline,
+                target, "家" if target else None, weight)
+
+    def report(task_id, month, completion, filed, actual=None):
+        return (task_id, month, completion, actual, "", "T001", filed)
+
+    school.plan_workbooks["tasks-2024.xlsx"] = {
+        "任务清单": [("2024年度目标任务清单",), TASK_HEADER,
+                 task("24A", "教务处", "2024-03", "6月", weight=2),
+                 task("24B", "教务处", None, 2024.09, target=10, attribute="A"),  # from January, weight 1
+                 task("24C", "学生处", "2024年2月", "2024-04", weight=1, attribute="B. 常规工作"),
+                 ("填表说明：1. 本表由质量办汇总。",)],
+        "月度进展": [("2024年度月度进展",), PROGRESS_HEADER,
+                 report("24A", "2024-03", "20%", "2024-04-02"),
+                 report("24A", "4月", 0.5, "2024/5/2"),
+                 report("24A", 2024.06, 1, dt.datetime(2024, 7, 2)),
+                 report("24B", "5月", 30, "2024-06-03", actual=3),
+                 report("24B", "2024-09", "80%", "2024-10-03", actual=8),
+                 report("24B", "2024年10月", 0.9, "2024-11-03", actual=10),  # the count is reached at 90 %
+                 report("24C", "2月", "10%", "2024-03-03"),
+                 report("24C", "2024-04", 40, "2024年5月3日"),
+                 ("填表说明：完成比例填百分数。",)],
+    }
+    # 2025: 25A decomposes plan item GH-2021-05; 25B decomposes 25A
+    school.plan_workbooks["tasks-2025.xlsx"] = {
+        "任务清单": [("2025年度目标任务清单",), TASK_HEADER,
+                 task("25A", "教务处 ", "1月", "3月", parent="GH-2021-05"),
+                 task("25B", "教务处", "2025-04", "2025年12月", weight=3, parent="25A", supporting="学生处 、 人事处")],
+        "月度进展": [("2025年度月度进展",), PROGRESS_HEADER,
+                 report("25A", "3月", "60%", "2025-04-01"),
+                 report("25A", "2025-03", 1, "2025-04-05"),  # the same month again, later: it stands
+                 report("25B", "5月", 0.1, "2025-06-02"),
+                 report("25B", "6月", "10%", "2025-07-02")],  # filed after the as-of date, for June
+    }
+
+    def own(layer_zh, entity, code, period, target=None, standard=None, warning=None):
+        return (layer_zh, entity, code, period, target, standard, warning, "T001", "2024-09-20")
+
+    school.plan_workbooks["targets-2024-2025.xlsx"] = {"个体目标": [
+        ("2024-2025学年个体目标",), TARGET_HEADER,
+        own("学生", "2024001", "STU_ATTEND_RATE", TERM_2, target="100%"),          # 100 %: met
+        own("学生", "2024001", "STU_ABSENT_PERIODS", TERM_2, 0, 0, 2),             # 0: met
+        own("学生", "2024005", "STU_GPA", TERM_1, target=3.5),                      # 3.33: 达标, not met
+        own("学生", "2024005", "STU_ATTEND_RATE", TERM_1, 0.99, "96%", 92),        # 68.97 %: 预警
+        own("学生", "2024007", "STU_GPA", TERM_2, target=3.0),                      # no grades: not judged
+        own("课程", "JXB_D1", "CRS_PASS_RATE", TERM_2, target=95),                  # 93.33 %: 达标, not met
+    ]}
+
+
+def load_plan_workbooks(warehouse: Path, school: RawSchool, folder: Path) -> None:
+    """Write the school's plan workbooks into `folder` and load them with ingest, checked
+    against the hand-made registers already in the raw warehouse."""
+    import ingest
+    from tests.ingest.ingest_testkit import write_workbook
+
+    for name, sheets in school.plan_workbooks.items():
+        write_workbook(folder / name, sheets)
+    results = ingest.run_ingest(warehouse, {}, None, run_id="plan", sources=["plan"], plan_path=folder)
+    assert [(r.table_name, r.status, r.rows_quarantined) for r in results] == [
+        ("tasks", "ok", 0), ("task_progress", "ok", 0), ("own_targets", "ok", 0)], results
 
 
 def read_seed(name: str) -> list[dict]:
@@ -505,7 +590,8 @@ def read_seed(name: str) -> list[dict]:
 
 def run_dbt_build(work_dir: Path, warehouse: Path, *flags: str) -> None:
     """`dbt build` in a child process: dbt-duckdb keeps its connection open for the life of
-    the process, which would lock the warehouse against the tests' own connection."""
+    the process, which would lock the warehouse against the tests' own connection.
+    `flags` may set dbt vars, e.g. "--vars", '{"as_of_date": "2025-06-15"}'."""
     dbt = Path(sys.executable).with_name("dbt")
     command = [
         str(dbt), "build", "--no-use-colors", *flags,

@@ -1,6 +1,8 @@
 """The data-quality findings for the engineers (data_quality.dq_*) on the hand-made school's planted
 problems (dbt_school.add_data_quality_cases and the student cases)."""
 
+import datetime as dt
+
 from tests.dbt_project.dbt_school import raw_table_columns
 
 
@@ -103,8 +105,15 @@ def test_summary_counts_every_check(warehouse):
     assert summary == {
         "dq_excluded_records": 9, "dq_orphan_check_ins": 1, "dq_orphan_keys": 11, "dq_duplicates_removed": 3,
         "dq_codes_outside_contract": 3, "dq_state_teachers_vs_hr": 4, "dq_state_teacher_counts": 1,
-        "dq_state_students_vs_register": 3,
+        "dq_state_students_vs_register": 3, "dq_plan_refusals": 1,
     }
+
+
+def test_refused_plan_rows_say_where_they_are_in_the_workbook(warehouse):
+    assert rows(warehouse, "select table_name, workbook, sheet, sheet_row, rule, first_refused_at, last_refused_at"
+                           " from data_quality.dq_plan_refusals") == [
+        ("tasks", "tasks-2025.xlsx", "任务清单", 7, "unknown_department", dt.datetime(2025, 8, 30, 23, 0),
+         dt.datetime(2025, 8, 31, 23, 0))]
 
 
 def test_quarantine_is_read_without_the_raw_values(warehouse):

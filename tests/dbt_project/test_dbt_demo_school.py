@@ -20,7 +20,7 @@ def demo(tmp_path_factory):
     school_generator.generate(sources, students=300, seed=42)
     warehouse = work_dir / "warehouse.duckdb"
     urls = {name: f"sqlite:///{sources / name}.sqlite" for name in ("jw", "hr", "xg")}
-    results = ingest.run_ingest(warehouse, urls, sources / "state", run_id="demo")
+    results = ingest.run_ingest(warehouse, urls, sources / "state", run_id="demo", plan_path=sources / "plan")
     failed = [result for result in results if result.status == "failed"]
     assert not failed, failed
     # The unit tests do not read the warehouse; the session build over the hand-made school runs them.

@@ -28,13 +28,14 @@ from urllib.parse import urlsplit, urlunsplit
 import duckdb
 import pytest
 
-from tests.dbt_project.dbt_school import DBT_PROJECT_DIR, SNAPSHOT_COLUMNS, build_school, create_raw_warehouse
+from tests.dbt_project.dbt_school import (AS_OF_DATE, DBT_PROJECT_DIR, SNAPSHOT_COLUMNS, build_school,
+                                          create_raw_warehouse, load_plan_workbooks)
 from bench.peer import PostgresTarget, copy_raw_to_postgres, postgres_available
 from serving.publish import postgres_type
 
 SERVER_URL = os.environ.get("ZHENGAI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 LAYER_MARTS = ["mart_school__indicators", "mart_major__indicators", "mart_course__indicators",
-               "mart_teacher__indicators", "mart_student__indicators"]
+               "mart_teacher__indicators", "mart_student__indicators", "mart_task__indicators"]
 KEY = ("indicator_code", "entity_id", "period")
 
 
@@ -71,11 +72,13 @@ def peer(tmp_path_factory):
     raw = work_dir / "raw.duckdb"
     school = build_school()
     create_raw_warehouse(raw, school.rows, school.history)
+    load_plan_workbooks(raw, school, work_dir / "plan")
     conn = None
     try:
         copy_raw_to_postgres(raw, pg, work_dir / "pg_copy")
         copy_snapshot_history(raw, pg)
         command = [str(Path(sys.executable).with_name("dbt")), "build", "--target", "postgres", "--no-use-colors",
+                   "--vars", json.dumps({"as_of_date": AS_OF_DATE}),
                    "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
                    "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs")]
         env = {**os.environ, **pg.dbt_env(), "ZHENGAI_WAREHOUSE": str(raw), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
@@ -95,19 +98,24 @@ def peer(tmp_path_factory):
         admin.close()
 
 
-def rows_by_key(rows, names) -> dict[tuple, dict]:
-    return {tuple(row[k] for k in KEY): row for row in (dict(zip(names, values)) for values in rows)}
+# tables keyed otherwise than (indicator_code, entity_id, period)
+KEYS = {"mart_task__board": ("calendar_year", "task_id", "month"),
+        "mart_quality__own_target_achievement": ("layer", "entity_id", "period")}
+
+
+def rows_by_key(rows, names, key=KEY) -> dict[tuple, dict]:
+    return {tuple(row[k] for k in key): row for row in (dict(zip(names, values)) for values in rows)}
 
 
 def read_duckdb(con, table: str) -> dict[tuple, dict]:
     cursor = con.execute(f"select * from marts.{table}")
-    return rows_by_key(cursor.fetchall(), [c[0] for c in cursor.description])
+    return rows_by_key(cursor.fetchall(), [c[0] for c in cursor.description], KEYS.get(table, KEY))
 
 
 def read_postgres(conn, table: str) -> dict[tuple, dict]:
     with conn.cursor() as cur:
         cur.execute(f"select * from marts.{table}")
-        return rows_by_key(cur.fetchall(), [c[0] for c in cur.description])
+        return rows_by_key(cur.fetchall(), [c[0] for c in cur.description], KEYS.get(table, KEY))
 
 
 def same(a, b) -> bool:
@@ -129,7 +137,7 @@ def test_every_node_ends_as_on_duckdb(peer, request):
     assert {uid: found.get(uid) for uid in expected if found.get(uid) != expected[uid]} == {}
 
 
-@pytest.mark.parametrize("table", [*LAYER_MARTS, "mart_quality__status"])
+@pytest.mark.parametrize("table", [*LAYER_MARTS, "mart_quality__status", *KEYS])
 def test_marts_equal_the_warehouse(peer, request, table):
     conn, _ = peer
     warehouse = request.getfixturevalue("warehouse")

@@ -55,12 +55,12 @@ def planted_entities(planted: dict, code: str) -> set[tuple[str, str]]:
 def test_first_sync_succeeds_and_reports(two_syncs):
     first = two_syncs.first
     assert first.succeeded, first.errors
-    assert set(first.rows_by_source) == {"jw", "hr", "xg", "state"}
+    assert set(first.rows_by_source) == {"jw", "hr", "xg", "state", "plan"}
     for source, (read, loaded, quarantined) in first.rows_by_source.items():
         assert read == loaded + quarantined, source
         assert loaded > 0, source
     assert first.models_built > 50
-    assert first.control_points_evaluated == 36
+    assert first.control_points_evaluated == 38
     assert not first.failed_tables
 
 
@@ -78,9 +78,14 @@ def test_every_source_table_lands_minus_quarantine(two_syncs, planted_json):
         for table, schema in raw:
             loaded = con.execute(f'select count(*) from {schema}."{table}"').fetchone()[0]
             assert loaded == planted_json["row_counts"][table] - quarantined.get(table, 0), table
-        reasons = con.execute("select table_name, rule from meta.quarantine").fetchall()
-    # The generator plants exactly one duplicated check-in.
+        reasons = con.execute("select table_name, rule from meta.quarantine where source <> 'plan'").fetchall()
+        # each sync reads the plan workbooks whole: the same rows refused each time
+        refused = con.execute("select distinct raw_values->>'_origin', rule from meta.quarantine "
+                              "where source = 'plan'").fetchall()
+    # The generator plants exactly one duplicated check-in, and the plan rows the data center must refuse.
     assert reasons == [("JW_KQ_XSKQB", "duplicate_key")]
+    assert sorted(refused) == sorted((f"{r['workbook']}!{r['sheet']} row {r['row']}", r["rule"])
+                                     for r in planted_json["plan"]["refused"])
 
 
 def test_planted_findings_are_warnings(two_syncs, planted_json):
@@ -123,3 +128,31 @@ def test_second_sync_changes_nothing(two_syncs):
     assert second.emails == []
     # Same warnings, same states: nothing new was raised and nothing re-notified.
     assert ledger_rows(two_syncs.settings.ledger) == two_syncs.ledger_after_first
+
+
+def test_the_department_graded_not_met_hears_it(two_syncs, planted_json):
+    """The 不达标 department's digest names it and its 部门目标达成度 of the year's last month."""
+    (finding,) = [f for f in planted_json["findings"] if f["indicator_code"] == "DEP_TASK_ACHIEVEMENT"]
+    (entity,) = finding["entities"]
+    department = next(d for d in load_departments_csv(REGISTRY_DIR / "departments.csv")
+                      if d.department_code == entity["entity_id"])
+    (message,) = [m for m in read_outbox(two_syncs.settings.outbox) if department.email in m["To"]]
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert "部门目标达成度" in message["Subject"] and "部门目标达成度（DEP_TASK_ACHIEVEMENT" in body
+    line = next(line for line in body.splitlines() if f"周期 {entity['period']}" in line and "部门代码" in line)
+    shown = f"{entity['achievement']:.2f}".rstrip("0").rstrip(".")
+    assert department.name_zh in line and f"当前值 {shown}%" in line
+    rows = [r for r in attachment_rows(message) if r["质控点代码"] == "DEP_TASK_ACHIEVEMENT"]
+    assert (department.department_code, entity["period"]) in {(r["编号"], r["周期"]) for r in rows}
+
+
+def test_the_summary_shows_the_board_and_the_achievement(two_syncs, planted_json):
+    year = max(planted_json["plan"]["task_years"])
+    graded = planted_json["plan"]["task_years"][year]
+    names = {d.department_code: d.name_zh for d in load_departments_csv(REGISTRY_DIR / "departments.csv")}
+    board, achievement, _, refused = two_syncs.first.task_board
+    assert refused == f"  工作簿中未采用 {len(planted_json['plan']['refused'])} 行（行号与原因见 data_quality.dq_plan_refusals）"
+    assert board.startswith(f"  任务看板（{year}-12）：任务 ") and "已完成" in board
+    assert f"{names[graded['failing']]} {graded['december'][graded['failing']]['value']:.1f}%（不达标）" in achievement
+    assert f"{names[graded['basic']]} {graded['december'][graded['basic']]['value']:.1f}%（基本达标）" in achievement
+    assert achievement.startswith(f"  目标达成度（{year}-12）：全校 {graded['december']['school']['value']:.1f}%")

@@ -3,6 +3,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
+import duckdb
 import pytest
 
 from alerting.ledger import load_warnings, resolve_warning, update_ledger
@@ -115,3 +116,17 @@ def test_hand_closed_warning_stays_closed_unless_worse(warehouse, tmp_path):
     worse = create_warehouse(tmp_path / "w2.duckdb", replace_value(BASE_ROWS, "STU_ABSENT_PERIODS", "2024010101", 20.0))
     changes = update_ledger(ledger, validate_control_points(worse), datetime(2025, 9, 3, 2, 0))
     assert changes.new == [ABSENT_KEY] and by_key(ledger)[ABSENT_KEY].state == "新预警"
+
+
+def test_a_warning_keeps_the_warning_value_it_was_judged_by(tmp_path):
+    """孙八 set an own warning value of 92 (个体目标): the data center judged 90 % 预警 against it,
+    and the ledger (so the e-mail) says 92, not the registry's 90."""
+    warehouse = create_warehouse(tmp_path / "w.duckdb", BASE_ROWS)
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("update marts.mart_quality__status set warning_value = 92, status = '预警' "
+                           "where indicator_code = 'STU_ATTEND_RATE' and entity_id = '2024010106'")
+    ledger = tmp_path / "ledger.sqlite"
+    update_ledger(ledger, validate_control_points(warehouse), FIRST_RUN)
+    warnings = by_key(ledger)
+    assert warnings[("STU_ATTEND_RATE", "2024010106", "2024-2025-1")].warning_value == 92.0
+    assert warnings[("STU_ATTEND_RATE", "2024010101", "2024-2025-1")].warning_value == 90.0

@@ -15,10 +15,10 @@ def by_code(outcomes):
 
 def test_every_registry_row_becomes_an_expectation(warehouse):
     points = load_registry_csv(CONTROL_POINTS_CSV)
-    assert len(points) == 36
+    assert len(points) == 38
     assert load_registry(warehouse) == points  # the warehouse copy reads the same
     suite = build_suite(points)
-    assert len(suite.expectations) == 36
+    assert len(suite.expectations) == 38
     for point, expectation in zip(points, suite.expectations):
         # The data center judges every value; the expectation asks that none is 预警.
         assert expectation.meta["control_point"] == point.code

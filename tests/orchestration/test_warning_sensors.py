@@ -70,7 +70,7 @@ def test_checks_carry_the_failing_entities_and_fill_the_ledger(tmp_path, instanc
         record.event_log_entry.dagster_event.event_specific_data.check_name: record.event_log_entry.dagster_event.event_specific_data
         for record in instance.get_records_for_run(run_id=run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
     }
-    assert len(evaluations) == 37  # every control point of every layer, and the data-quality stand-in
+    assert len(evaluations) == 39  # every control point of every layer, and the data-quality stand-in
     absent = evaluations["stu_absent_periods"]
     assert absent.metadata["warnings"].value == 1 and "2024010101" in absent.metadata["failing"].value
     attendance = evaluations["stu_attend_rate"]

@@ -50,15 +50,15 @@ def status_rows(synced_school) -> list[dict]:
         return run(con, "select * from marts.mart_quality__status")
 
 
-def test_the_readme_has_ten_numbered_questions_in_chinese_and_english():
-    assert [number for number, _, _ in QUESTIONS] == list(range(1, 11))
+def test_the_readme_has_twelve_numbered_questions_in_chinese_and_english():
+    assert [number for number, _, _ in QUESTIONS] == list(range(1, 13))
     for _, heading, sql in QUESTIONS:
         assert re.search(r"[\u4e00-\u9fff]", heading), heading
         assert re.search(r"\bselect\b", sql, re.IGNORECASE)
 
 
 def test_every_question_runs_and_answers(answers):
-    assert set(answers) == set(range(1, 11))
+    assert set(answers) == set(range(1, 13))
     for number, rows in answers.items():
         assert rows, f"question {number} found nothing in the generated school"
 
@@ -173,3 +173,33 @@ def test_q10_control_point_overview(answers, status_rows, synced_school):
         for status, column in columns.items():
             assert row[column] == counts[(code, status)], (code, status)
     assert rows["CRS_PASS_RATE"]["owner_department"]
+
+
+def test_q11_departments_with_red_tasks_this_month(answers, synced_school):
+    with duckdb.connect(str(synced_school.settings.snapshot), read_only=True) as con:
+        board = run(con, "select * from marts.mart_task__board where month = (select max(month) "
+                         "from marts.mart_task__board)")
+    red = Counter(r["lead_department_code"] for r in board if r["status"] == "预警")
+    assert {r["department_code"]: r["red_tasks"] for r in answers[11]} == dict(red)
+    # the department planted 基本达标 has a task stalled short of its December deadline: red in December
+    year = max(synced_school.planted["plan"]["task_years"])
+    basic = synced_school.planted["plan"]["task_years"][year]["basic"]
+    row = next(r for r in answers[11] if r["department_code"] == basic)
+    assert row["month"] == f"{year}-12" and "计划 100%" in row["tasks"]
+
+
+def test_q12_achievement_month_by_month_with_the_grade(answers, synced_school, status_rows):
+    year = max(synced_school.planted["plan"]["task_years"])
+    graded = synced_school.planted["plan"]["task_years"][year]
+    rows = {r["entity_id"]: r for r in answers[12]}
+    for code, grade in ((graded["failing"], "不达标"), (graded["basic"], "基本达标")):
+        assert rows[code]["latest_grade"] == grade
+        assert rows[code][f"{year}-12"] == rows[code]["latest_value"] == round(graded["december"][code]["value"], 1)
+    assert answers[12][0]["entity_id"] == graded["failing"]  # the lowest first
+    # every month of every department, as the status mart has it
+    achievement = {(r["entity_id"], r["period"]): round(r["value"], 1) for r in status_rows
+                   if r["indicator_code"] in ("DEP_TASK_ACHIEVEMENT", "SCH_TASK_ACHIEVEMENT")
+                   and r["period"].startswith(year)}
+    shown = {(entity, month): value for entity, row in rows.items() for month, value in row.items()
+             if month.startswith(f"{year}-") and value is not None}
+    assert shown == achievement

@@ -25,6 +25,9 @@ with checks as (
     union all
     select 'dq_state_students_vs_register', 'majors and cohorts whose student counts differ (state vs 教务)', '在校生数不一致的专业年级（状态平台与教务）', count(*)
     from {{ ref('dq_state_students_vs_register') }}
+    union all
+    select 'dq_plan_refusals', 'rows of the plan workbooks refused', '目标任务与个体目标工作簿中被拒收的行', count(*)
+    from {{ ref('dq_plan_refusals') }}
 )
 
 select model_name, check_zh, check_en, cast(findings as bigint) as findings, findings > 0 as has_findings

@@ -1,7 +1,8 @@
 -- Every value of every layer mart (var indicator_marts) judged by the one rule, macro
--- quality_status, against the registry. Values are rounded to 9 decimals first: a sum of
--- doubles carries noise that depends on row order, and the same data must get the same status
--- on every run and on both engines. The layer marts keep full precision.
+-- quality_status, against the registry or the entity's own target (个体目标). Values are
+-- rounded to 9 decimals first: a sum of doubles carries noise that depends on row order, and
+-- the same data must get the same status on every run and on both engines. The layer marts
+-- keep full precision.
 with indicator_values as (
     {%- for mart in var('indicator_marts') %}
     select indicator_code, entity_id, entity_name, unit_id, period, {{ round_float('value', 9) }} as value,
@@ -19,6 +20,16 @@ control_points as (
 
 departments as (
     select * from {{ ref('departments') }}
+),
+
+-- An entity's own target (个体目标) replaces the registry's thresholds for its period.
+own_targets as (
+    select * from {{ ref('fct_own_target') }}
+),
+
+-- The grade bands shown beside the task control points' status.
+task_policy as (
+    select * from {{ ref('task_policy') }}
 ),
 
 control_points_without_data as (
@@ -56,17 +67,33 @@ select
     all_values.numerator,
     all_values.denominator,
     control_points.direction,
-    control_points.target_value,
-    control_points.standard_value,
-    control_points.warning_value,
+    coalesce(own_targets.target_value, control_points.target_value) as target_value,
+    coalesce(own_targets.standard_value, control_points.standard_value) as standard_value,
+    coalesce(own_targets.warning_value, control_points.warning_value) as warning_value,
     control_points.min_denominator,
     {{ quality_status(
         'all_values.value', 'all_values.denominator', 'control_points.direction',
-        'control_points.target_value', 'control_points.standard_value',
-        'control_points.warning_value', 'control_points.min_denominator'
+        'coalesce(own_targets.target_value, control_points.target_value)',
+        'coalesce(own_targets.standard_value, control_points.standard_value)',
+        'coalesce(own_targets.warning_value, control_points.warning_value)', 'control_points.min_denominator'
     ) }} as status,
     control_points.owner_department_code,
-    control_points.to_unit
+    control_points.to_unit,
+    case when own_targets.indicator_code is not null then '本人' else '学校' end as threshold_origin,
+    case
+        when all_values.indicator_code in ('DEP_TASK_ACHIEVEMENT', 'SCH_TASK_ACHIEVEMENT')
+             and all_values.value is not null then
+            case
+                when all_values.value >= task_policy.grade_met_from then '达标'
+                when all_values.value >= task_policy.grade_basically_met_from then '基本达标'
+                else '不达标'
+            end
+    end as achievement_grade
 from all_values
 left join control_points on control_points.code = all_values.indicator_code
 left join departments on departments.department_code = all_values.unit_id
+left join own_targets
+    on own_targets.indicator_code = all_values.indicator_code
+    and own_targets.entity_id = all_values.entity_id
+    and own_targets.period = all_values.period
+left join task_policy on 1 = 1

@@ -5,11 +5,7 @@ with years as (
 ),
 
 school as (
-    select
-        coalesce({{ max_by_value('school_code', 'collection_year') }}, 'SCHOOL') as school_id,
-        {{ max_by_value('school_name', 'collection_year') }} as school_name
-    from {{ ref('fct_state_school_year') }}
-    where school_code is not null
+    {{ school_identity() }}
 ),
 
 students as (

@@ -1,6 +1,7 @@
 -- Rows ingest set aside (meta.quarantine). The column a rule is about is written first in
 -- `detail` ("KQZT: '9' is not one of ..."), so it is split out for the engineers' reports.
--- raw_values stays in meta: a quarantined register row would carry national ids and phones.
+-- raw_values stays in meta: a quarantined register row would carry national ids and phones;
+-- only where a workbook row came from (`_origin`) is taken out of it.
 with
 
 source as (
@@ -19,6 +20,7 @@ renamed as (
         case when trim(rule) in ('bad_type', 'code_not_allowed')
             then nullif(trim(split_part(detail, ':', 1)), '')
         end as column_name,
+        {{ json_text_field('raw_values', '_origin') }} as origin,
         {{ try_cast_as('quarantined_at', 'timestamp', 'timestamp') }} as quarantined_at
     from source
 )

@@ -1,0 +1,27 @@
+{#- Months of the task board and the plan workbooks, as 'YYYY-MM' text. -#}
+
+{#- The month the board runs up to: var as_of_date ('YYYY-MM-DD', the nightly run passes the
+    school's date), else today's month. -#}
+{% macro as_of_month() -%}
+    {%- set as_of = var('as_of_date', none) -%}
+    {%- if as_of -%}
+        {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}(-[0-9]{2})?$', as_of | string) -%}
+            {{ exceptions.raise_compiler_error("var as_of_date must be YYYY-MM-DD, got " ~ as_of) }}
+        {%- endif -%}
+        '{{ (as_of | string)[:7] }}'
+    {%- else -%}
+        {{ month_label('current_date') }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A 'YYYY-MM' month as a count of months (year × 12 + month): months apart subtract. -#}
+{% macro month_number(month_text) -%}
+    (cast(substr({{ month_text }}, 1, 4) as integer) * 12 + cast(substr({{ month_text }}, 6, 2) as integer))
+{%- endmacro %}
+
+{#- A department name as people type it, compared with the registry's: blanks at either end
+    and the width of brackets do not count (ingest's plan_workbook.department_key, which
+    refused every other name). -#}
+{% macro department_name_key(name) -%}
+    replace(replace(regexp_replace({{ name }}, '^[ \t　]+|[ \t　]+$', '', 'g'), '（', '('), '）', ')')
+{%- endmacro %}
