@@ -30,9 +30,9 @@ demo: install
 sync: install
 	$(RUN) zhengai sync
 
-# The full suite, as CI runs it (.ci/run).
+# The full suite, as CI runs it (.ci/run), on two workers (one per core), a test folder per worker at a time.
 test: install
-	$(RUN) pytest -q
+	$(RUN) pytest -q -n 2 --dist loadgroup
 
 # The inner loop: everything but the slow, server and benchmark tests, on two workers (under two minutes).
 test-fast: install

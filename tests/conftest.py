@@ -1,4 +1,7 @@
-"""Markers by where a test lives, so `make test-fast` (not slow, services or bench) stays quick."""
+"""Markers by where a test lives, so `make test-fast` (not slow, services or bench) stays quick.
+
+Each test folder is one xdist group: `make test` runs on two workers with --dist loadgroup, so
+a folder's session fixtures (a dbt-built school, a synced school) are built once, by one worker."""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ BENCH = ("bench/",)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         where = Path(item.fspath).resolve().relative_to(TESTS).as_posix() + "::" + item.name
+        item.add_marker(pytest.mark.xdist_group(where.split("/", 1)[0]))
         for prefixes, marker in ((SLOW, pytest.mark.slow), (SERVICES, pytest.mark.services), (BENCH, pytest.mark.bench)):
             if where.startswith(prefixes):
                 item.add_marker(marker)
