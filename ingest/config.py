@@ -11,7 +11,10 @@ import yaml
 
 DEFAULT_CONFIG = Path(__file__).with_name("sources.yml")
 
-TYPES = {"text", "integer", "real", "boolean", "timestamp", "year_month", "date", "percent"}
+TYPES = {"text", "integer", "real", "boolean", "timestamp", "year_month", "date", "percent",
+         "grade"}
+# types whose values a range (min / max) applies to; a grade's range applies to its numbers
+RANGED_TYPES = {"integer", "real", "percent", "grade"}
 MODES = {
     "sql": {"snapshot", "append", "changing"},
     "xlsx": {"yearly"},
@@ -40,6 +43,9 @@ class ColumnSpec:
     required: bool = False
     allowed: tuple[Any, ...] | None = None
     header: str | None = None  # xlsx: the Chinese column title (or item of a key_value sheet)
+    minimum: float | None = None  # range rule: values below are quarantined
+    maximum: float | None = None
+    format: str | None = None  # date / timestamp written in one fixed layout (strptime), kept as written
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,12 @@ class TableConfig:
     layout: str = "table"
     fast_path: str = "auto"
     file: str | None = None  # plan: the workbook's name, with its period as <calendar_year> …
+    # append logs: an id sent again below the watermark replaces the loaded row (a correction)
+    # instead of being quarantined
+    corrections: bool = False
+    # watermark tables: compare the source's keys with raw now and then, marking rows gone
+    # from the source as deleted
+    reconcile: bool = False
 
     @property
     def raw_schema(self) -> str:
@@ -98,6 +110,11 @@ class SourceConfig:
     batch_size: int
     lookback_days: float
     fast_path: str = "auto"
+    # a row stamped later than the run's start plus this is future-dated: quarantined, and the
+    # watermark stays before it
+    clock_tolerance_minutes: float = 0
+    # days between two key reconciliations of a watermark table (and always on a full refresh)
+    reconcile_every_days: float = 7
 
     def tables(self, sources: list[str] | None = None) -> list[TableConfig]:
         names = list(self.sources) if sources is None else sources
@@ -130,6 +147,8 @@ def load_config(path: Path | None = None) -> SourceConfig:
         batch_size=int(settings.get("batch_size", 100_000)),
         lookback_days=lookback,
         fast_path=fast_path,
+        clock_tolerance_minutes=float(settings.get("clock_tolerance_minutes", 0)),
+        reconcile_every_days=float(settings.get("reconcile_every_days", 7)),
     )
 
 
@@ -194,12 +213,21 @@ def _parse_table(source: str, kind: str, name: str, spec: dict, lookback_days: f
         if kind in WORKBOOK_KINDS and not cspec.get("header"):
             raise ConfigError(f"{where}.{col}: a workbook column needs its Chinese header")
         allowed = cspec.get("allowed")
+        if ("min" in cspec or "max" in cspec) and cspec["type"] not in RANGED_TYPES:
+            raise ConfigError(f"{where}.{col}: min / max apply to {sorted(RANGED_TYPES)} columns")
+        if cspec.get("format") and cspec["type"] not in ("date", "timestamp"):
+            raise ConfigError(f"{where}.{col}: format applies to date and timestamp columns")
+        if cspec["type"] == "grade" and not allowed:
+            raise ConfigError(f"{where}.{col}: a grade column lists its grade words in allowed")
         columns.append(ColumnSpec(
             name=col,
             type=cspec["type"],
             required=bool(cspec.get("required")) or col in key or col == watermark,
             allowed=tuple(allowed) if allowed is not None else None,
             header=cspec.get("header"),
+            minimum=float(cspec["min"]) if cspec.get("min") is not None else None,
+            maximum=float(cspec["max"]) if cspec.get("max") is not None else None,
+            format=cspec.get("format"),
         ))
     if kind == "xlsx":
         columns.insert(0, ColumnSpec(COLLECTION_YEAR, "integer", required=True))
@@ -214,6 +242,12 @@ def _parse_table(source: str, kind: str, name: str, spec: dict, lookback_days: f
             raise ConfigError(f"{where}: key or watermark column {col} is not among its columns")
     if mode == "append" and next(c for c in columns if c.name == watermark).type != "integer":
         raise ConfigError(f"{where}: an append watermark must be an increasing integer column")
+    if mode == "changing" and next(c for c in columns if c.name == watermark).type != "timestamp":
+        raise ConfigError(f"{where}: a changing watermark must be a timestamp column")
+    if spec.get("corrections") and mode != "append":
+        raise ConfigError(f"{where}: corrections apply to append logs")
+    if spec.get("reconcile") and mode not in ("append", "changing"):
+        raise ConfigError(f"{where}: reconcile applies to tables loaded by watermark")
 
     return TableConfig(
         source=source,
@@ -228,6 +262,8 @@ def _parse_table(source: str, kind: str, name: str, spec: dict, lookback_days: f
         layout=layout,
         fast_path=_fast_path(spec.get("fast_path", fast_path), where),
         file=spec.get("file"),
+        corrections=bool(spec.get("corrections", False)),
+        reconcile=bool(spec.get("reconcile", False)),
     )
 
 

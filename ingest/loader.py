@@ -53,9 +53,15 @@ CREATE TABLE IF NOT EXISTS meta.load_audit (
     watermark_before VARCHAR, watermark_after VARCHAR,
     started_at TIMESTAMP, seconds DOUBLE, status VARCHAR, error VARCHAR, connector VARCHAR);
 ALTER TABLE meta.load_audit ADD COLUMN IF NOT EXISTS connector VARCHAR;
+ALTER TABLE meta.load_audit ADD COLUMN IF NOT EXISTS rows_future_dated BIGINT DEFAULT 0;
+ALTER TABLE meta.load_audit ADD COLUMN IF NOT EXISTS rows_deleted BIGINT DEFAULT 0;
+ALTER TABLE meta.load_audit ADD COLUMN IF NOT EXISTS rows_corrected BIGINT DEFAULT 0;
 CREATE TABLE IF NOT EXISTS meta.quarantine (
     run_id VARCHAR, source VARCHAR, table_name VARCHAR, row_key VARCHAR, rule VARCHAR,
     detail VARCHAR, raw_values JSON, quarantined_at TIMESTAMP);
+ALTER TABLE meta.quarantine ADD COLUMN IF NOT EXISTS column_name VARCHAR;
+ALTER TABLE meta.quarantine ADD COLUMN IF NOT EXISTS value VARCHAR;
+ALTER TABLE meta.quarantine ADD COLUMN IF NOT EXISTS reason VARCHAR;
 CREATE TABLE IF NOT EXISTS meta.watermarks (
     source VARCHAR, table_name VARCHAR, watermark VARCHAR, updated_at TIMESTAMP,
     PRIMARY KEY (source, table_name));
@@ -77,6 +83,12 @@ class LoadResult:
     status: str  # 'ok' or 'failed'
     error: str | None = None
     connector: str | None = None  # what read the source: duckdb-postgres, sqlalchemy, csv, xlsx
+    # of rows_quarantined: stamped later than the run's start (re-read until loaded)
+    rows_future_dated: int = 0
+    # raw rows marked deleted by this run's key reconciliation (not part of rows_read)
+    rows_deleted: int = 0
+    # of rows_loaded: ids an append log sent again, replacing the row loaded before
+    rows_corrected: int = 0
 
 
 def _later(current: str | None, newest: int | str | None) -> str | None:
@@ -93,8 +105,10 @@ def _later(current: str | None, newest: int | str | None) -> str | None:
 class Warehouse:
     """One DuckDB connection for the length of an ingest run (DuckDB has one writer)."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, not_after: str | None = None):
         path = Path(path)
+        # the latest watermark stamp a load of this run accepts (see load())
+        self.not_after = not_after
         path.parent.mkdir(parents=True, exist_ok=True)
         self.con = duckdb.connect(str(path))
         # beside the warehouse, whose write lock this process now holds: files a killed
@@ -128,11 +142,14 @@ class Warehouse:
              watermark_before: str | None, started_at: datetime, clock: float,
              replace_years: set[int] | None = None, connector: str | None = None,
              position: ReadPosition | None = None,
-             refused: pl.DataFrame | None = None) -> LoadResult:
+             refused: pl.DataFrame | None = None, not_after: str | None = None) -> LoadResult:
         """Load one table atomically and return its audit record (also written). `position`
         (where the source table ended when the read began) is stored with the watermark.
         `refused`: rows the connector read and set aside itself (REJECTED_SCHEMA), counted as
-        read and quarantined with the rest."""
+        read and quarantined with the rest. `not_after`: the latest GXSJ accepted (the run's
+        start plus the clock tolerance); later rows are quarantined as future-dated and the
+        watermark stays before them, so they are read again."""
+        not_after = not_after or self.not_after
         with Stage(table, self.stage_root) as stage:
             rows_read, newest, quarantine = 0, None, []
             if refused is not None:
@@ -141,10 +158,13 @@ class Warehouse:
             for batch in batches:
                 rows_read += batch.height
                 if table.watermark and batch.height:
-                    batch_newest = contract.typed_column(batch, table, table.watermark).max()
+                    stamps = contract.typed_column(batch, table, table.watermark)
+                    if not_after is not None and table.mode == "changing":
+                        stamps = stamps.filter(stamps <= not_after)
+                    batch_newest = stamps.max()
                     if batch_newest is not None:
                         newest = batch_newest if newest is None else max(newest, batch_newest)
-                checked = contract.check(batch, table)
+                checked = contract.check(batch, table, not_after)
                 quarantine.append(checked.rejected)
                 stage.add(checked.valid)
             stage.close()
@@ -172,7 +192,9 @@ class Warehouse:
                 dropped = pl.concat([dropped, self._set_aside_already_loaded(
                     table, stage, dropped, quarantine)])
             rows_loaded = self._merge(table, stage, dropped, run_id, started_at, replace_years)
-            rows_quarantined = self._quarantine(table, pl.concat(quarantine), run_id, started_at)
+            rejected = pl.concat(quarantine)
+            rows_quarantined = self._quarantine(table, rejected, run_id, started_at)
+            rows_future_dated = int((rejected["rule"] == "future_dated").sum())
             if rows_read != rows_loaded + rows_quarantined:
                 raise RuntimeError(f"{table.source}.{table.name}: {rows_read} rows read but "
                                    f"{rows_loaded} loaded + {rows_quarantined} quarantined")
@@ -190,7 +212,8 @@ class Warehouse:
                 source=table.source, table_name=table.name, mode=table.mode,
                 rows_read=rows_read, rows_loaded=rows_loaded, rows_quarantined=rows_quarantined,
                 watermark_before=watermark_before, watermark_after=watermark_after,
-                seconds=round(time.monotonic() - clock, 3), status="ok", connector=connector)
+                seconds=round(time.monotonic() - clock, 3), status="ok", connector=connector,
+                rows_future_dated=rows_future_dated)
             self.write_audit(result, run_id, started_at)
             con.commit()
             return result
@@ -206,11 +229,13 @@ class Warehouse:
         self.con.execute(
             "INSERT INTO meta.load_audit (run_id, source, table_name, mode, rows_read, "
             "rows_loaded, rows_quarantined, watermark_before, watermark_after, started_at, "
-            "seconds, status, error, connector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "seconds, status, error, connector, rows_future_dated, rows_deleted, rows_corrected) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [run_id, record["source"], record["table_name"], record["mode"], record["rows_read"],
              record["rows_loaded"], record["rows_quarantined"], record["watermark_before"],
              record["watermark_after"], started_at, record["seconds"], record["status"],
-             record["error"], record["connector"]])
+             record["error"], record["connector"], record["rows_future_dated"],
+             record["rows_deleted"], record["rows_corrected"]])
 
     # -- steps of a load ----------------------------------------------------------------
 
@@ -221,7 +246,9 @@ class Warehouse:
         raw = f"{quote_identifier(table.raw_schema)}.{quote_identifier(table.name)}"
         self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(table.raw_schema)}")
         self.con.execute(f"CREATE TABLE IF NOT EXISTS {raw} ({self._column_ddl(table)}, "
-                         f"_load_id VARCHAR, _loaded_at TIMESTAMP)")
+                         f"_load_id VARCHAR, _loaded_at TIMESTAMP, _deleted_at TIMESTAMP)")
+        # when a key reconciliation found the row gone from the source (kept for audit)
+        self.con.execute(f"ALTER TABLE {raw} ADD COLUMN IF NOT EXISTS _deleted_at TIMESTAMP")
         # a column added to the contract later is added to the raw table, empty for old rows
         existing = {r[0] for r in self.con.execute(
             "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
@@ -244,14 +271,15 @@ class Warehouse:
         finally:
             self.con.unregister(PROBE)
 
-    def _set_aside(self, table: TableConfig, frame: pl.DataFrame, detail: str) -> pl.DataFrame:
-        """Rows of a load (typed) as quarantine records of rule duplicate_key."""
-        return self._probe(frame, f"""
+    def _set_aside(self, table: TableConfig, frame: pl.DataFrame, rule: str, detail: str,
+                   reason: str) -> pl.DataFrame:
+        """Rows of a load (typed) as quarantine records of a rule about the whole row."""
+        rows = self._probe(frame, f"""
             SELECT concat_ws('|', {", ".join(f"CAST({quote_identifier(k)} AS VARCHAR)" for k in table.key)})
                        AS row_key,
-                   'duplicate_key' AS rule, ? AS detail,
                    CAST(to_json(struct_pack({self._columns_sql(table)})) AS VARCHAR) AS raw_values
-            FROM {PROBE} ORDER BY {ROW}""", [detail]).cast(contract.REJECTED_SCHEMA)
+            FROM {PROBE} ORDER BY {ROW}""")
+        return contract.rejection(rows, rule, detail, reason)
 
     def _set_aside_duplicates(self, table: TableConfig, stage: "Stage",
                               quarantine: list[pl.DataFrame]) -> pl.DataFrame:
@@ -281,8 +309,12 @@ class Warehouse:
         extra = ranked.filter(pl.col("_rank") > 0).drop("_rank")
         kept_by = (f"newest {table.watermark}" if table.mode == "changing"
                    else "first row in column order")
+        kept_by_zh = (f"保留 {table.watermark} 最新的一行" if table.mode == "changing"
+                      else "按列顺序保留第一行")
         quarantine.append(self._set_aside(
-            table, extra, f"another row with this key is in the same load (kept: {kept_by})"))
+            table, extra, "duplicate_key",
+            f"another row with this key is in the same load (kept: {kept_by})",
+            f"同一次加载中另有一行使用相同的键（{kept_by_zh}）"))
         return extra.select(ROW)
 
     def _drop_seen_versions(self, table: TableConfig, stage: "Stage",
@@ -339,7 +371,9 @@ class Warehouse:
         loaded = loaded.filter(~pl.col(ROW).is_in(dropped[ROW].implode()))
         if loaded.is_empty():
             return _positions()
-        quarantine.append(self._set_aside(table, loaded, "key already loaded by an earlier run"))
+        quarantine.append(self._set_aside(
+            table, loaded, "duplicate_key", "key already loaded by an earlier run",
+            "该编号已在之前的加载中入库，重新发送的这一行未采用（该日志不接受更正）"))
         return loaded.select(ROW)
 
     def _merge(self, table: TableConfig, stage: "Stage", dropped: pl.DataFrame, run_id: str,
@@ -393,8 +427,10 @@ class Warehouse:
         if rejected.is_empty():
             return 0
         return self._probe(rejected, f"""
-            INSERT INTO meta.quarantine
-            SELECT ?, ?, ?, row_key, rule, detail, raw_values, ?::TIMESTAMP FROM {PROBE}""",
+            INSERT INTO meta.quarantine (run_id, source, table_name, row_key, rule, detail,
+                                         raw_values, quarantined_at, column_name, value, reason)
+            SELECT ?, ?, ?, row_key, rule, detail, raw_values, ?::TIMESTAMP, column_name, value,
+                   reason FROM {PROBE}""",
             [run_id, table.source, table.name, quarantined_at]).item()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 import logging
 from pathlib import Path
 import time
@@ -12,7 +12,7 @@ import time
 import polars as pl
 from tqdm import tqdm
 
-from ingest.contract import ContractError
+from ingest.contract import TIMESTAMP_FORMAT, ContractError
 from ingest.config import SourceConfig, SourceSpec, TableConfig, load_config
 from ingest.connectors.csv_export import CsvSource, is_csv_url
 from ingest.connectors.database_scan import ScanSource, SourceTypeMismatch, scanner_for
@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 def run_ingest(warehouse: Path, source_urls: dict[str, str], state_path: Path, *, run_id: str,
                sources: list[str] | None = None, progress: bool = False,
                config: SourceConfig | None = None, plan_path: Path | None = None,
-               registry_dir: Path = REGISTRY_DIR) -> list[LoadResult]:
+               registry_dir: Path = REGISTRY_DIR, started_at: datetime | None = None,
+               full_refresh: bool = False) -> list[LoadResult]:
     """Load the chosen sources (all by default); one LoadResult per table.
 
     source_urls maps a relational source to a SQLAlchemy URL or to `csv:///folder` of exports.
@@ -37,7 +38,9 @@ def run_ingest(warehouse: Path, source_urls: dict[str, str], state_path: Path, *
     plan's rows are checked against.
     A table that fails (missing column, unreadable source …) is reported with status
     'failed' and left as it was; the other tables still load. With progress, long tables
-    show a progress bar (stderr).
+    show a progress bar (stderr). started_at: the run's start (now by default); no watermark
+    passes it by more than the configured clock tolerance. full_refresh: reconcile the keys of
+    every reconciled table now, whenever they were last reconciled.
     """
     config = config or load_config()
     chosen = list(config.sources) if sources is None else sources
@@ -46,8 +49,11 @@ def run_ingest(warehouse: Path, source_urls: dict[str, str], state_path: Path, *
     if missing_urls:
         raise ValueError(f"no connection URL for source(s) {missing_urls}")
 
+    started_at = started_at or datetime.now()
+    not_after = (started_at + timedelta(minutes=config.clock_tolerance_minutes)).strftime(
+        TIMESTAMP_FORMAT)
     results: list[LoadResult] = []
-    store = Warehouse(Path(warehouse))
+    store = Warehouse(Path(warehouse), not_after=not_after)
     try:
         for name in chosen:
             spec = config.sources[name]

@@ -26,6 +26,14 @@ from ingest.config import SourceSpec, TableConfig
 from ingest.connectors.workbook import ORIGIN, Workbooks, read_table
 from zhengai.sql import quote_identifier
 
+# the plan's own rules, named in Chinese in a refused row's reason
+PLAN_RULE_NAMES_ZH = {
+    "unknown_department": "部门不在登记表中", "unknown_task": "任务编号不存在",
+    "unknown_code": "质控点编号不存在", "unknown_entity": "对象编号不存在",
+    "unknown_period": "期间不符", "out_of_order": "先后顺序不符",
+    "looser_than_school": "个体目标宽于学校标准", "out_of_range": "数值超出范围",
+}
+
 # How the period in a workbook's name is written.
 PERIOD_PATTERNS = {"calendar_year": r"(\d{4})", "school_year": r"(\d{4})-(\d{4})"}
 BARE_MONTH = r"^\s*(\d{1,2})\s*月\s*$"
@@ -176,6 +184,10 @@ def _refused_rows(frame: pl.DataFrame, table: TableConfig, reasons: dict[str, Re
     return frame.join(why, on=ORIGIN, how="inner", maintain_order="left").select(
         contract.row_key_expr(table.key).alias("row_key"), "rule", "detail",
         pl.struct(frame.columns).struct.json_encode().alias("raw_values"),
+        pl.lit(None, pl.String).alias("column_name"), pl.lit(None, pl.String).alias("value"),
+        pl.format("{}：{}（{}）", pl.col("rule").replace_strict(
+            contract.RULE_NAMES_ZH | PLAN_RULE_NAMES_ZH, default=pl.col("rule")),
+            pl.col("detail"), pl.col(ORIGIN)).alias("reason"),
     ).cast(contract.REJECTED_SCHEMA)
 
 

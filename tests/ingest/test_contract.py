@@ -46,7 +46,7 @@ def test_check_splits_valid_rows_from_rows_breaking_the_contract():
         "SKJL_ID": [1, 1, 1, 1, 1, 1],
         "XH_ID": ["S1", "S2", "S3", "S4", None, "S6"],
         "KQZT": [1, 6, 1, 1, 1, 5],
-        "CJSJ": ["t"] * 6,
+        "CJSJ": ["2024-10-01 08:00:00"] * 6,
         "EXTRA": ["ignored"] * 6,
     })
     checked = contract.check(batch, table)

@@ -62,7 +62,7 @@ def test_first_load_keeps_every_row_or_quarantines_it_with_a_reason(school, ware
                                "WHERE schema_name = 'raw_jw' AND table_name = 'JW_KQ_XSKQB'")
     assert columns == [("KQ_ID", "BIGINT"), ("SKJL_ID", "BIGINT"), ("XH_ID", "VARCHAR"),
                        ("KQZT", "BIGINT"), ("CJSJ", "VARCHAR"), ("_load_id", "VARCHAR"),
-                       ("_loaded_at", "TIMESTAMP")]
+                       ("_loaded_at", "TIMESTAMP"), ("_deleted_at", "TIMESTAMP")]
     audit = query(warehouse, "SELECT count(*), count(*) FILTER (WHERE status = 'ok') "
                              "FROM meta.load_audit WHERE run_id = 'run-1'")
     assert audit == [(len(results), len(results))]
@@ -198,12 +198,12 @@ def test_a_load_failing_midway_leaves_table_watermark_and_quarantine_as_they_wer
     config = dataclasses.replace(CONFIG, batch_size=2)  # three batches: 2 + 2 + 1 rows
     real_check, check_ins_batches = contract.check, []
 
-    def check_then_fail(batch, table):
+    def check_then_fail(batch, table, *options):
         if table.name == "JW_KQ_XSKQB":
             check_ins_batches.append(batch.height)
             if len(check_ins_batches) == 3:
                 raise OSError("connection to the source lost")
-        return real_check(batch, table)
+        return real_check(batch, table, *options)
 
     monkeypatch.setattr(contract, "check", check_then_fail)
     state = lambda: (query(warehouse, 'SELECT count(*) FROM raw_jw."JW_KQ_XSKQB"'),
