@@ -109,3 +109,49 @@ def test_impossible_dates_and_timestamps_are_quarantined_with_column_value_and_r
     for table, key in [("JW_KQ_SKJLB", "SKJL_ID"), ("JW_KQ_XSKQB", "KQ_ID")]:
         assert_balanced(warehouse, table)
         assert_every_source_row_accounted(warehouse, school, "jw", table, key)
+
+
+# --- 2. rows stamped in the future --------------------------------------------------------
+
+def test_a_future_stamp_is_quarantined_and_never_moves_the_watermark(school, warehouse):
+    night = datetime(2025, 6, 2, 2, 0)
+    school.execute("xg", "INSERT INTO XG_BYQX VALUES (?, 2025, '签约就业', '某公司', '是', 4000, "
+                         "'浙江', ?)", [("X0003", "2099-01-01 00:00:00"),
+                                       ("X0004", "2025-06-02 02:05:00")])  # within the tolerance
+    first = run(school, warehouse, "r1", sources=["xg"], started_at=night)["XG_BYQX"]
+
+    assert (first.rows_read, first.rows_loaded, first.rows_quarantined,
+            first.rows_future_dated) == (3, 2, 1, 1)
+    assert first.watermark_after == "2025-06-02 02:05:00"
+    [(key, rule, column, value, reason)] = quarantined(warehouse, "XG_BYQX")
+    assert (key, rule, column, value) == ("X0003|2025", "future_dated", "GXSJ", "2099-01-01 00:00:00")
+    assert reason.startswith("时间晚于本次运行：GXSJ 的时间 2099-01-01 00:00:00 晚于本次运行开始时间")
+
+    # a real change after it is still read (the watermark did not jump to 2099)
+    school.execute("xg", "UPDATE XG_BYQX SET QXLX = '升学', GXSJ = '2025-06-02 20:00:00' "
+                         "WHERE XH = 'X0002'")
+    second = run(school, warehouse, "r2", sources=["xg"], started_at=datetime(2025, 6, 3, 2, 0))
+    second = second["XG_BYQX"]
+    assert (second.rows_loaded, second.rows_future_dated) == (1, 1)  # read again, still future
+    assert query(warehouse, "SELECT QXLX FROM raw_xg.XG_BYQX WHERE XH = 'X0002'") == [("升学",)]
+    assert second.watermark_after == "2025-06-02 20:00:00"
+
+    # once corrected it loads (its time may also simply come)
+    school.execute("xg", "UPDATE XG_BYQX SET GXSJ = '2025-06-03 09:00:00' WHERE XH = 'X0003'")
+    third = run(school, warehouse, "r3", sources=["xg"],
+                started_at=datetime(2025, 6, 4, 2, 0))["XG_BYQX"]
+    assert (third.rows_read, third.rows_loaded, third.rows_future_dated) == (1, 1, 0)
+    assert audit(warehouse, "XG_BYQX")[-1][4] == 0
+    assert_balanced(warehouse, "XG_BYQX")
+    assert_every_source_row_accounted(warehouse, school, "xg", "XG_BYQX", "XH || '|' || BYNF")
+
+
+def test_a_future_row_loads_when_its_time_comes(school, warehouse):
+    school.execute("xg", "INSERT INTO XG_WJCF VALUES ('CF2', 'X0001', '2025-06-05', '旷课', '警告', "
+                         "'院发〔2025〕2号', NULL, '2025-06-05 10:00:00')")
+    early = run(school, warehouse, "r1", sources=["xg"], started_at=datetime(2025, 6, 2))["XG_WJCF"]
+    assert (early.rows_quarantined, early.rows_future_dated, early.watermark_after) == (1, 1, T0)
+    later = run(school, warehouse, "r2", sources=["xg"], started_at=datetime(2025, 6, 6))["XG_WJCF"]
+    assert (later.rows_read, later.rows_loaded, later.rows_future_dated) == (1, 1, 0)
+    assert later.watermark_after == "2025-06-05 10:00:00"
+    assert_balanced(warehouse, "XG_WJCF")
