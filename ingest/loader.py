@@ -22,7 +22,7 @@ ended (read_position, see sql_source.py), written in the same transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
 import shutil
@@ -66,6 +66,10 @@ CREATE TABLE IF NOT EXISTS meta.watermarks (
     source VARCHAR, table_name VARCHAR, watermark VARCHAR, updated_at TIMESTAMP,
     PRIMARY KEY (source, table_name));
 ALTER TABLE meta.watermarks ADD COLUMN IF NOT EXISTS read_position VARCHAR;
+CREATE TABLE IF NOT EXISTS meta.reconciliations (
+    source VARCHAR, table_name VARCHAR, reconciled_at TIMESTAMP, run_id VARCHAR,
+    source_keys BIGINT, rows_deleted BIGINT, rows_restored BIGINT,
+    PRIMARY KEY (source, table_name));
 """
 
 
@@ -236,6 +240,49 @@ class Warehouse:
              record["watermark_after"], started_at, record["seconds"], record["status"],
              record["error"], record["connector"], record["rows_future_dated"],
              record["rows_deleted"], record["rows_corrected"]])
+
+    def last_reconciled(self, table: TableConfig) -> datetime | None:
+        row = self.con.execute(
+            "SELECT reconciled_at FROM meta.reconciliations WHERE source = ? AND table_name = ?",
+            [table.source, table.name]).fetchone()
+        return row[0] if row else None
+
+    def reconcile(self, table: TableConfig, source_keys: pl.DataFrame, result: LoadResult,
+                  run_id: str, at: datetime) -> LoadResult:
+        """Mark the raw rows whose key the source no longer has as deleted (_deleted_at, the
+        row kept for audit) and clear the mark of rows whose key came back; the count goes
+        into this run's audit row of the table. `source_keys`: every key the source holds,
+        in the contract's types (a key that does not parse is left out: its row is in the
+        quarantine, not in raw)."""
+        raw = _raw(table)
+        typed = source_keys.select(
+            contract.cast_expr(k, source_keys.schema[k], table.column(k).type).alias(k)
+            for k in table.key).drop_nulls().unique()
+        in_source = " AND ".join(f"p.{quote_identifier(k)} = r.{quote_identifier(k)}"
+                                 for k in table.key)
+        self.con.begin()
+        try:
+            self._create_raw_table(table)
+            self.con.register(PROBE, typed.to_arrow())
+            deleted = self.con.execute(
+                f"UPDATE {raw} r SET _deleted_at = ? WHERE _deleted_at IS NULL AND NOT EXISTS "
+                f"(SELECT 1 FROM {PROBE} p WHERE {in_source})", [at]).fetchone()[0]
+            restored = self.con.execute(
+                f"UPDATE {raw} r SET _deleted_at = NULL WHERE _deleted_at IS NOT NULL AND EXISTS "
+                f"(SELECT 1 FROM {PROBE} p WHERE {in_source})").fetchone()[0]
+            self.con.execute(
+                "INSERT OR REPLACE INTO meta.reconciliations VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [table.source, table.name, at, run_id, typed.height, deleted, restored])
+            self.con.execute(
+                "UPDATE meta.load_audit SET rows_deleted = ? WHERE run_id = ? AND source = ? "
+                "AND table_name = ? AND status = 'ok'", [deleted, run_id, table.source, table.name])
+            self.con.commit()
+        except BaseException:
+            self.con.rollback()
+            raise
+        finally:
+            self.con.unregister(PROBE)
+        return replace(result, rows_deleted=deleted)
 
     # -- steps of a load ----------------------------------------------------------------
 

@@ -59,7 +59,7 @@ def run_ingest(warehouse: Path, source_urls: dict[str, str], state_path: Path, *
             spec = config.sources[name]
             if spec.kind == "sql":
                 results += _load_relational_source(store, spec, source_urls[name], config,
-                                                   run_id, progress)
+                                                   run_id, progress, started_at, full_refresh)
             elif spec.kind == "plan":
                 results += _load_plan_workbooks(store, spec, plan_path, registry_dir, run_id)
             else:
@@ -121,17 +121,50 @@ class RelationalSource:
 
 
 def _load_relational_source(store: Warehouse, spec: SourceSpec, url: str, config: SourceConfig,
-                            run_id: str, progress: bool) -> list[LoadResult]:
+                            run_id: str, progress: bool, started_at: datetime,
+                            full_refresh: bool) -> list[LoadResult]:
     try:
         source = RelationalSource(spec.name, url)
     except Exception as exc:
         return [_failed(store, table, run_id, store.watermark(table), exc)
                 for table in spec.tables]
     try:
-        return [_load_relational_table(store, table, source, config, run_id, progress)
-                for table in spec.tables]
+        results = []
+        for table in spec.tables:
+            result = _load_relational_table(store, table, source, config, run_id, progress)
+            if result.status == "ok" and _reconciliation_due(store, table, config, started_at,
+                                                             full_refresh):
+                result = _reconcile(store, table, source, result, run_id, started_at)
+            results.append(result)
+        return results
     finally:
         source.close()
+
+
+def _reconciliation_due(store: Warehouse, table: TableConfig, config: SourceConfig,
+                        started_at: datetime, full_refresh: bool) -> bool:
+    """A watermark read never sees a row deleted in the source: the tables marked `reconcile`
+    compare their keys every reconcile_every_days (sources.yml) and on a full refresh."""
+    if not table.reconcile:
+        return False
+    last = store.last_reconciled(table)
+    return (full_refresh or last is None
+            or started_at - last >= timedelta(days=config.reconcile_every_days))
+
+
+def _reconcile(store: Warehouse, table: TableConfig, source: "RelationalSource",
+               result: LoadResult, run_id: str, started_at: datetime) -> LoadResult:
+    try:
+        keys = (source.files or source.database).keys(table)
+        result = store.reconcile(table, keys, result, run_id, started_at)
+    except Exception as exc:  # the load stands; the reconciliation is tried again next run
+        log.error("%s.%s: key reconciliation failed: %s", table.source, table.name,
+                  _describe(exc))
+        return result
+    if result.rows_deleted:
+        log.warning("%s.%s: %s rows gone from the source marked deleted", table.source,
+                    table.name, result.rows_deleted)
+    return result
 
 
 def _load_relational_table(store: Warehouse, table: TableConfig, source: RelationalSource,
@@ -243,11 +276,16 @@ def _failed(store: Warehouse, table: TableConfig, run_id: str, watermark: str | 
         source=table.source, table_name=table.name, mode=table.mode, rows_read=0,
         rows_loaded=0, rows_quarantined=0, watermark_before=watermark, watermark_after=watermark,
         seconds=seconds, status="failed",
-        error=str(exc) if isinstance(exc, ContractError) else f"{type(exc).__name__}: {exc}",
+        error=_describe(exc),
         connector=connector)
     log.error("%s.%s failed: %s", table.source, table.name, result.error)
     store.write_audit(result, run_id, started_at)
     return result
+
+
+def _describe(exc: Exception) -> str:
+    """An exception as the audit and the log show it."""
+    return str(exc) if isinstance(exc, ContractError) else f"{type(exc).__name__}: {exc}"
 
 
 def _with_progress(batches: Iterable[pl.DataFrame], total: int,

@@ -98,6 +98,10 @@ class CsvSource:
             pl.col(found[c.upper()]).alias(c) for c in table.column_names)
         return CsvRead(self, frame.filter(_past(table, watermark)))
 
+    def keys(self, table: TableConfig) -> pl.DataFrame:
+        """The key columns of every row of the export (for the key reconciliation)."""
+        return self.read(table, None).frame.select(table.key).collect()
+
     def _file(self, table: TableConfig) -> Path:
         wanted = f"{table.name}.csv".upper()
         for path in self.folder.iterdir():

@@ -149,6 +149,14 @@ class SqlSource:
             query = query.where(sa.or_(stamp > since, stamp.is_(None)))
         return query
 
+    def keys(self, table: TableConfig) -> pl.DataFrame:
+        """The key columns of every row of the table (for the key reconciliation)."""
+        source_table, columns = self.resolve(table)
+        handle = sa.table(source_table, *(sa.column(columns[k]) for k in table.key))
+        query = sa.select(*(handle.c[columns[k]].label(k) for k in table.key))
+        with self.engine.connect() as conn:
+            return pl.read_database(query, conn, infer_schema_length=None)
+
     def count(self, query: sa.Select) -> int:
         with self.engine.connect() as conn:
             return conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()

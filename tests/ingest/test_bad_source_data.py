@@ -155,3 +155,61 @@ def test_a_future_row_loads_when_its_time_comes(school, warehouse):
     assert (later.rows_read, later.rows_loaded, later.rows_future_dated) == (1, 1, 0)
     assert later.watermark_after == "2025-06-05 10:00:00"
     assert_balanced(warehouse, "XG_WJCF")
+
+
+# --- 3. rows deleted in the source ---------------------------------------------------------
+
+def deleted(warehouse, source, table, key):
+    return query(warehouse, f'SELECT {key} FROM raw_{source}."{table}" '
+                            f'WHERE _deleted_at IS NOT NULL ORDER BY 1')
+
+
+def test_a_deleted_grade_is_marked_on_full_refresh_and_counted(school, warehouse):
+    monday = datetime(2025, 6, 2, 2, 0)
+    run(school, warehouse, "r1", started_at=monday)
+    school.execute("jw", "DELETE FROM JW_CJ_XSCJB WHERE CJ_ID = 'CJ2'")
+
+    nightly = run(school, warehouse, "r2", started_at=datetime(2025, 6, 3, 2, 0))
+    assert nightly["JW_CJ_XSCJB"].rows_deleted == 0  # reconciled weekly: not due yet
+    assert deleted(warehouse, "jw", "JW_CJ_XSCJB", "CJ_ID") == []
+
+    refresh = run(school, warehouse, "r3", started_at=datetime(2025, 6, 3, 9, 0), full_refresh=True)
+    assert refresh["JW_CJ_XSCJB"].rows_deleted == 1
+    assert deleted(warehouse, "jw", "JW_CJ_XSCJB", "CJ_ID") == [("CJ2",)]
+    # kept for audit, with the time it was found gone; the audit row of the run counts it
+    assert audit(warehouse, "JW_CJ_XSCJB")[-1][5] == 1
+    assert query(warehouse, "SELECT rows_deleted, source_keys FROM meta.reconciliations "
+                            "WHERE table_name = 'JW_CJ_XSCJB'") == [(1, 3)]
+    assert_balanced(warehouse, "JW_CJ_XSCJB")
+    assert_every_source_row_accounted(warehouse, school, "jw", "JW_CJ_XSCJB", "CJ_ID")
+
+
+@pytest.mark.parametrize("source, table, key, where", [
+    ("xg", "XG_WJCF", "CF_ID", "CF_ID = 'CF1'"),                    # discipline
+    ("xg", "XG_BYQX", "XH", "XH = 'X0002'"),                          # destinations
+    ("jw", "JW_XJGL_XSJBXXB", "XH_ID", "XH_ID = 'S3'"),              # the student register
+    ("hr", "RS_JZGJBXX", "GH", "GH = 'T002'"),                        # the staff register
+    ("xg", "XG_XSXX", "XH", "XH = 'X0005'"),                          # 学工's student register
+])
+def test_rows_deleted_in_the_source_are_marked_when_the_weekly_reconciliation_is_due(
+        school, warehouse, source, table, key, where):
+    run(school, warehouse, "r1", sources=[source], started_at=datetime(2025, 6, 2))
+    school.execute(source, f"DELETE FROM {table} WHERE {where}")
+    later = run(school, warehouse, "r2", sources=[source], started_at=datetime(2025, 6, 9, 1))
+    assert later[table].rows_deleted == 1
+    assert len(deleted(warehouse, source, table, key)) == 1
+    assert_balanced(warehouse, table)
+    assert_every_source_row_accounted(warehouse, school, source, table, key)
+
+
+def test_a_row_back_in_the_source_is_no_longer_marked_deleted(school, warehouse):
+    run(school, warehouse, "r1", sources=["xg"], started_at=datetime(2025, 6, 2))
+    school.execute("xg", "DELETE FROM XG_WJCF WHERE CF_ID = 'CF1'")
+    run(school, warehouse, "r2", sources=["xg"], started_at=datetime(2025, 6, 3), full_refresh=True)
+    assert deleted(warehouse, "xg", "XG_WJCF", "CF_ID") == [("CF1",)]
+    school.execute("xg", "INSERT INTO XG_WJCF VALUES ('CF1', 'X0000', '2024-11-01', '旷课', '警告', "
+                         f"'院发〔2024〕1号', NULL, '{T0}')")
+    run(school, warehouse, "r3", sources=["xg"], started_at=datetime(2025, 6, 4), full_refresh=True)
+    assert deleted(warehouse, "xg", "XG_WJCF", "CF_ID") == []
+    assert query(warehouse, "SELECT rows_restored FROM meta.reconciliations "
+                            "WHERE table_name = 'XG_WJCF'") == [(1,)]

@@ -4,6 +4,8 @@ with
 
 source as (
     select * from {{ source('hr', 'RS_JZGJBXX') }}
+    -- rows the source deleted stay in raw for audit (ingest's key reconciliation)
+    where _deleted_at is null
 ),
 
 renamed as (

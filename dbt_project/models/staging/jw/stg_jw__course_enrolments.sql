@@ -3,6 +3,8 @@ with
 
 source as (
     select * from {{ source('jw', 'JW_XK_XSXKB') }}
+    -- rows the source deleted stay in raw for audit (ingest's key reconciliation)
+    where _deleted_at is null
 ),
 
 renamed as (

@@ -2,6 +2,8 @@ with
 
 source as (
     select * from {{ source('xg', 'XG_WJCF') }}
+    -- rows the source deleted stay in raw for audit (ingest's key reconciliation)
+    where _deleted_at is null
 ),
 
 renamed as (
