@@ -8,6 +8,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+import ingest
+
 from orchestration.dbt_project import data_center_project
 from orchestration.resources import ZhengaiPaths
 from zhengai.clock import school_now
@@ -39,7 +41,10 @@ class DataCenterBuild(dg.Config):
 
 def full_refresh_config() -> dict:
     """Run config of nightly_sync that rebuilds the incremental dbt models from all of raw."""
-    return {"ops": {"data_center": {"config": {"full_refresh": True}}}}
+    ops = {"data_center": {"config": {"full_refresh": True}}}
+    # and the ingest reconciles the keys of its watermark tables whenever last reconciled
+    ops |= {f"ingest_{name}": {"config": {"full_refresh": True}} for name in ingest.load_config().sources}
+    return {"ops": ops}
 
 
 def build_data_center_assets() -> dg.AssetsDefinition:

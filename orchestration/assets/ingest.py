@@ -19,11 +19,20 @@ def _load_metadata(result: ingest.LoadResult) -> dict:
         "rows_read": result.rows_read,
         "rows_loaded": result.rows_loaded,
         "rows_quarantined": result.rows_quarantined,
+        "rows_future_dated": result.rows_future_dated,
+        "rows_deleted": result.rows_deleted,
+        "rows_corrected": result.rows_corrected,
         "watermark_before": str(result.watermark_before),
         "watermark_after": str(result.watermark_after),
         "seconds": round(result.seconds, 3),
         "status": result.status,
     }
+
+
+class SourceLoad(dg.Config):
+    """`zhengai sync --full-refresh` also reconciles the keys of every reconciled table."""
+
+    full_refresh: bool = False
 
 
 def build_source_assets(source_name: str, table_names: list[str], description: str,
@@ -45,7 +54,7 @@ def build_source_assets(source_name: str, table_names: list[str], description: s
         ],
         pool="warehouse_writer",
     )
-    def load_source(context: dg.AssetExecutionContext, paths: ZhengaiPaths):
+    def load_source(context: dg.AssetExecutionContext, paths: ZhengaiPaths, config: SourceLoad):
         results = ingest.run_ingest(
             paths.warehouse_path,
             paths.source_urls,
@@ -53,6 +62,7 @@ def build_source_assets(source_name: str, table_names: list[str], description: s
             run_id=context.run.run_id,
             sources=[source_name],
             plan_path=paths.plan_path,
+            full_refresh=config.full_refresh,
         )
         by_table = {r.table_name: r for r in results}
         for name, key in keys.items():
