@@ -123,6 +123,14 @@ class SourceConfig:
             raise ConfigError(f"unknown source(s) {unknown}; known: {list(self.sources)}")
         return [t for n in names for t in self.sources[n].tables]
 
+    def with_tables(self, *tables: TableConfig) -> "SourceConfig":
+        """The same config with these tables' contracts in place of their namesakes (tests)."""
+        changed = {(t.source, t.name): t for t in tables}
+        sources = {name: replace(spec, tables=tuple(changed.get((name, t.name), t)
+                                                    for t in spec.tables))
+                   for name, spec in self.sources.items()}
+        return replace(self, sources=sources)
+
     def with_fast_path(self, fast_path: str) -> "SourceConfig":
         """The same config with every relational table's fast_path set (benchmarks, tests)."""
         _fast_path(fast_path, "with_fast_path")

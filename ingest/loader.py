@@ -192,9 +192,16 @@ class Warehouse:
                                                                watermark_before)
                 dropped = pl.concat([dropped, seen])
                 rows_read -= len(seen) + seen_rejected
+            rows_corrected = 0
             if table.mode == "append":
-                dropped = pl.concat([dropped, self._set_aside_already_loaded(
-                    table, stage, dropped, quarantine)])
+                resent = self._already_loaded(table, stage, dropped)
+                if table.corrections:
+                    rows_corrected = self._replace_corrected(table, resent)
+                elif not resent.is_empty():
+                    quarantine.append(self._set_aside(
+                        table, resent, "duplicate_key", "key already loaded by an earlier run",
+                        "该编号已在之前的加载中入库，重新发送的这一行未采用（该日志不接受更正）"))
+                    dropped = pl.concat([dropped, resent.select(ROW)])
             rows_loaded = self._merge(table, stage, dropped, run_id, started_at, replace_years)
             rejected = pl.concat(quarantine)
             rows_quarantined = self._quarantine(table, rejected, run_id, started_at)
@@ -217,7 +224,7 @@ class Warehouse:
                 rows_read=rows_read, rows_loaded=rows_loaded, rows_quarantined=rows_quarantined,
                 watermark_before=watermark_before, watermark_after=watermark_after,
                 seconds=round(time.monotonic() - clock, 3), status="ok", connector=connector,
-                rows_future_dated=rows_future_dated)
+                rows_future_dated=rows_future_dated, rows_corrected=rows_corrected)
             self.write_audit(result, run_id, started_at)
             con.commit()
             return result
@@ -293,9 +300,10 @@ class Warehouse:
         raw = f"{quote_identifier(table.raw_schema)}.{quote_identifier(table.name)}"
         self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(table.raw_schema)}")
         self.con.execute(f"CREATE TABLE IF NOT EXISTS {raw} ({self._column_ddl(table)}, "
-                         f"_load_id VARCHAR, _loaded_at TIMESTAMP, _deleted_at TIMESTAMP)")
-        # when a key reconciliation found the row gone from the source (kept for audit)
-        self.con.execute(f"ALTER TABLE {raw} ADD COLUMN IF NOT EXISTS _deleted_at TIMESTAMP")
+                         f"_load_id VARCHAR, _loaded_at TIMESTAMP)")
+        if table.reconcile:
+            # when a key reconciliation found the row gone from the source (kept for audit)
+            self.con.execute(f"ALTER TABLE {raw} ADD COLUMN IF NOT EXISTS _deleted_at TIMESTAMP")
         # a column added to the contract later is added to the raw table, empty for old rows
         existing = {r[0] for r in self.con.execute(
             "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
@@ -392,22 +400,23 @@ class Warehouse:
                          .drop(ROW)]
         return seen, len(seen_rejected)
 
-    def _set_aside_already_loaded(self, table: TableConfig, stage: "Stage",
-                                  dropped: pl.DataFrame,
-                                  quarantine: list[pl.DataFrame]) -> pl.DataFrame:
-        """An append-only log sent a key again that an earlier run loaded: quarantine it."""
+    def _already_loaded(self, table: TableConfig, stage: "Stage",
+                        dropped: pl.DataFrame) -> pl.DataFrame:
+        """The staged rows of an append-only log whose key an earlier run loaded: the log sent
+        an id again (below the watermark, as the read seeks by position, see database.py)."""
         raw = _raw(table)
         candidates = stage.keys()
+        nothing = contract.empty_frame(table).with_columns(pl.lit(0, pl.Int64).alias(ROW)).clear()
         if table.key == (table.watermark,):
             # ids only grow: only rows at or below the largest loaded id can be loaded already
             # (none on a nightly run), so the comparison with the whole log is skipped
             stamp = quote_identifier(table.watermark)
             newest_loaded = self.con.execute(f"SELECT max({stamp}) FROM {raw}").fetchone()[0]
             if newest_loaded is None:
-                return _positions()
+                return nothing
             candidates = candidates.filter(pl.col(table.watermark) <= newest_loaded)
         if candidates.is_empty():
-            return _positions()
+            return nothing
         in_probe = " AND ".join(f"p.{quote_identifier(k)} = s.{quote_identifier(k)}" for k in table.key)
         same_key = " AND ".join(f"r.{quote_identifier(k)} = s.{quote_identifier(k)}" for k in table.key)
         loaded = self._probe(candidates.unique(), f"""
@@ -415,13 +424,18 @@ class Warehouse:
             WHERE EXISTS (SELECT 1 FROM {PROBE} p WHERE {in_probe})
               AND EXISTS (SELECT 1 FROM {raw} r WHERE {same_key})""")
         # a duplicate already set aside is reported once
-        loaded = loaded.filter(~pl.col(ROW).is_in(dropped[ROW].implode()))
-        if loaded.is_empty():
-            return _positions()
-        quarantine.append(self._set_aside(
-            table, loaded, "duplicate_key", "key already loaded by an earlier run",
-            "该编号已在之前的加载中入库，重新发送的这一行未采用（该日志不接受更正）"))
-        return loaded.select(ROW)
+        return loaded.filter(~pl.col(ROW).is_in(dropped[ROW].implode()))
+
+    def _replace_corrected(self, table: TableConfig, resent: pl.DataFrame) -> int:
+        """A log that allows corrections (sources.yml `corrections`): an id sent again
+        replaces the row loaded before (the new row is inserted with the rest of the load).
+        Returns the number of rows corrected."""
+        if resent.is_empty():
+            return 0
+        same_key = " AND ".join(f"p.{quote_identifier(k)} = r.{quote_identifier(k)}" for k in table.key)
+        self._probe(resent.select(table.key).unique(),
+                    f"DELETE FROM {_raw(table)} r WHERE EXISTS (SELECT 1 FROM {PROBE} p WHERE {same_key})")
+        return resent.height
 
     def _merge(self, table: TableConfig, stage: "Stage", dropped: pl.DataFrame, run_id: str,
                loaded_at: datetime, replace_years: set[int] | None) -> int:

@@ -7,7 +7,9 @@ The filter runs in the source database: on a server, on the vendor's index of th
 SQLite logs come without an index on their id, so `id > watermark` alone would scan the whole
 table every night. For append-mode tables the read also remembers where the table ended (its
 largest rowid, and the id in that row: a ReadPosition, stored beside the watermark); the next
-read seeks past that rowid (`rowid > R AND id > watermark`), reading only the new rows. It
+read seeks past that rowid (`rowid > R`), reading only the rows added since — among them an
+id the log sent again below the watermark, which the loader quarantines or, where the
+contract allows corrections, loads in place of the earlier row. It
 relies on what append mode means — rows are only ever added, never changed or removed — and
 checks it: when the remembered row is gone or holds another id (table rebuilt, VACUUM
 renumbering, rows deleted and re-sent) or the watermark was set back, the read scans the
@@ -86,7 +88,9 @@ class SqlSource:
         ended = self.position(table)  # before the read: rows added meanwhile are read again
         seek = self.seek_from(table, watermark, position) if ended else None
         if seek is not None:
-            query = query.where(sa.column("rowid") > seek)
+            # every row added since the last read, also one that sends an id again below the
+            # watermark: the loader quarantines it or loads it as a correction
+            query = self.query(table, None).where(sa.column("rowid") > seek)
         return SqlRead(self, query, ended)
 
     def position(self, table: TableConfig) -> ReadPosition | None:

@@ -6,6 +6,7 @@ runs every source row is either loaded or quarantined: rows in = loaded + quaran
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 import sqlite3
 
@@ -57,8 +58,9 @@ def assert_every_source_row_accounted(warehouse, school, source, table, key):
     live key the source has not."""
     with sqlite3.connect(school.db(source)) as db:
         in_source = {str(k) for (k,) in db.execute(f"SELECT {key} FROM {table}").fetchall()}
+    present = "_deleted_at IS NULL" if CONFIG.sources[source].table(table).reconcile else "true"
     live = {str(k) for (k,) in query(
-        warehouse, f'SELECT {key} FROM raw_{source}."{table}" WHERE _deleted_at IS NULL')}
+        warehouse, f'SELECT {key} FROM raw_{source}."{table}" WHERE {present}')}
     held = {k for (k,) in query(warehouse, "SELECT row_key FROM meta.quarantine "
                                            "WHERE table_name = ?", [table])}
     assert in_source <= live | held, in_source - live - held
@@ -213,3 +215,50 @@ def test_a_row_back_in_the_source_is_no_longer_marked_deleted(school, warehouse)
     assert deleted(warehouse, "xg", "XG_WJCF", "CF_ID") == []
     assert query(warehouse, "SELECT rows_restored FROM meta.reconciliations "
                             "WHERE table_name = 'XG_WJCF'") == [(1,)]
+
+
+# --- 4. ids an append-only log sends again --------------------------------------------------
+
+def resend_check_in(school):
+    """The night after: a new check-in, and check-in 7 sent again with another status."""
+    school.execute("jw", "INSERT INTO JW_KQ_XSKQB VALUES (?, ?, ?, ?, ?)",
+                   [(23, 1, "X0001", 1, "2024-10-04 08:00:00"),
+                    (7, 2, "X0001", 4, "2024-10-02 08:07:00")])
+
+
+def test_an_id_sent_again_below_the_watermark_is_quarantined_not_lost(school, warehouse):
+    first = run(school, warehouse, "r1")["JW_KQ_XSKQB"]
+    before = query(warehouse, 'SELECT KQZT FROM raw_jw."JW_KQ_XSKQB" WHERE KQ_ID = 7')
+    resend_check_in(school)
+    second = run(school, warehouse, "r2")["JW_KQ_XSKQB"]
+
+    assert (second.rows_read, second.rows_loaded, second.rows_quarantined) == (2, 1, 1)
+    [(key, rule, column, value, reason)] = quarantined(warehouse, "JW_KQ_XSKQB", "r2")
+    assert (key, rule, column, value) == ("7", "duplicate_key", None, None)
+    assert reason == "键重复：该编号已在之前的加载中入库，重新发送的这一行未采用（该日志不接受更正）"
+    assert query(warehouse, 'SELECT KQZT FROM raw_jw."JW_KQ_XSKQB" WHERE KQ_ID = 7') == before
+    # across the runs every row the log holds is loaded or quarantined
+    raw_rows = query(warehouse, 'SELECT count(*) FROM raw_jw."JW_KQ_XSKQB"')[0][0]
+    held = query(warehouse, "SELECT count(*) FROM meta.quarantine WHERE table_name = 'JW_KQ_XSKQB'")
+    assert school.count("jw", "JW_KQ_XSKQB") == raw_rows + held[0][0] == 25
+    assert first.rows_read + second.rows_read == 25
+    assert_balanced(warehouse, "JW_KQ_XSKQB")
+
+
+def test_a_log_that_allows_corrections_loads_the_id_sent_again_in_place(school, warehouse):
+    check_ins = CONFIG.sources["jw"].table("JW_KQ_XSKQB")
+    config = CONFIG.with_tables(dataclasses.replace(check_ins, corrections=True))
+    run(school, warehouse, "r1", config=config)
+    resend_check_in(school)
+    second = run(school, warehouse, "r2", config=config)["JW_KQ_XSKQB"]
+
+    assert (second.rows_read, second.rows_loaded, second.rows_quarantined,
+            second.rows_corrected) == (2, 2, 0, 1)
+    assert query(warehouse, 'SELECT SKJL_ID, KQZT FROM raw_jw."JW_KQ_XSKQB" WHERE KQ_ID = 7') == [
+        (2, 4)]
+    assert audit(warehouse, "JW_KQ_XSKQB")[-1][6] == 1
+    raw_rows = query(warehouse, 'SELECT count(*) FROM raw_jw."JW_KQ_XSKQB"')[0][0]
+    held = query(warehouse, "SELECT count(*) FROM meta.quarantine WHERE table_name = 'JW_KQ_XSKQB'")
+    # rows in = loaded + quarantined, the correction replacing the row it corrects
+    assert school.count("jw", "JW_KQ_XSKQB") == raw_rows + held[0][0] + second.rows_corrected
+    assert_balanced(warehouse, "JW_KQ_XSKQB")

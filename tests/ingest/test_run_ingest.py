@@ -62,7 +62,7 @@ def test_first_load_keeps_every_row_or_quarantines_it_with_a_reason(school, ware
                                "WHERE schema_name = 'raw_jw' AND table_name = 'JW_KQ_XSKQB'")
     assert columns == [("KQ_ID", "BIGINT"), ("SKJL_ID", "BIGINT"), ("XH_ID", "VARCHAR"),
                        ("KQZT", "BIGINT"), ("CJSJ", "VARCHAR"), ("_load_id", "VARCHAR"),
-                       ("_loaded_at", "TIMESTAMP"), ("_deleted_at", "TIMESTAMP")]
+                       ("_loaded_at", "TIMESTAMP")]
     audit = query(warehouse, "SELECT count(*), count(*) FILTER (WHERE status = 'ok') "
                              "FROM meta.load_audit WHERE run_id = 'run-1'")
     assert audit == [(len(results), len(results))]
