@@ -252,7 +252,7 @@ def check(batch: pl.DataFrame, table: TableConfig, not_after: str | None = None)
         below = number < c.minimum if c.minimum is not None else pl.lit(False)
         above = number > c.maximum if c.maximum is not None else pl.lit(False)
         bounds = _bounds(c.minimum, c.maximum)
-        shown = pl.col(typed(c.name)).cast(pl.String)
+        shown = as_read[c.name]
         violations.append((
             number.is_not_null() & (below | above), "out_of_range",
             pl.format(f"{c.name}: {{}} is outside {bounds}", shown), c.name, shown,

@@ -262,3 +262,40 @@ def test_a_log_that_allows_corrections_loads_the_id_sent_again_in_place(school, 
     # rows in = loaded + quarantined, the correction replacing the row it corrects
     assert school.count("jw", "JW_KQ_XSKQB") == raw_rows + held[0][0] + second.rows_corrected
     assert_balanced(warehouse, "JW_KQ_XSKQB")
+
+
+# --- 5. values outside their range, grade words outside the known set -----------------------
+
+def test_scores_and_grade_points_out_of_range_and_unknown_grade_words_are_quarantined(
+        school, warehouse):
+    run(school, warehouse, "r1")
+    school.execute("jw", "INSERT INTO JW_CJ_XSCJB VALUES (?, 'S4', 'JXB2', 'K2', 2024, '3', ?, 3.5, "
+                         "?, '正常考试', ?)",
+                   [("CJ5", "-5", 1.0, "2025-06-01 09:00:00"), ("CJ6", "150", 4.0, "2025-06-01 09:00:00"),
+                    ("CJ7", "88", -1.0, "2025-06-01 09:00:00"), ("CJ8", "很好", 4.0, "2025-06-01 09:00:00"),
+                    ("CJ9", " 中等 ", 2.5, "2025-06-01 09:00:00"), ("CJ10", "100", 5.0, "2025-06-01 09:00:00")])
+    school.execute("jw", "INSERT INTO JW_PJ_XSPFB VALUES ('PJ3', 'JXB1', 'T001', 'S1', 999, ?)", [T0])
+    school.execute("jw", "INSERT INTO JW_KQ_SKJLB VALUES (4, 'JXB1', '2024-10-08', '1-2', -2)")
+    school.execute("hr", "INSERT INTO RS_PXJL VALUES ('PX2', 'T002', '校本培训', '校本', '2024-07-01', "
+                         "'2024-07-02', -8)")
+    second = run(school, warehouse, "r2", sources=["jw", "hr"])
+
+    grades = [row[:4] for row in quarantined(warehouse, "JW_CJ_XSCJB", "r2")]
+    assert grades == [("CJ5", "out_of_range", "CJ", "-5"), ("CJ6", "out_of_range", "CJ", "150"),
+                      ("CJ7", "out_of_range", "JD", "-1.0"), ("CJ8", "code_not_allowed", "CJ", "很好")]
+    reasons = {k: reason for k, _, _, _, reason in quarantined(warehouse, "JW_CJ_XSCJB", "r2")}
+    assert reasons["CJ6"] == "数值超出范围：CJ 的值 150 超出约定范围 0–100"
+    assert reasons["CJ8"].startswith("代码不在允许范围：CJ 的值“很好”不在约定的取值 优秀、良好")
+    assert (second["JW_CJ_XSCJB"].rows_loaded, second["JW_CJ_XSCJB"].rows_quarantined) == (2, 4)
+    assert query(warehouse, "SELECT CJ FROM raw_jw.JW_CJ_XSCJB WHERE CJ_ID IN ('CJ9', 'CJ10') "
+                            "ORDER BY CJ_ID") == [("100",), ("中等",)]
+    assert [row[1:4] for row in quarantined(warehouse, "JW_PJ_XSPFB", "r2")] == [
+        ("out_of_range", "ZF", "999.0")]
+    assert [row[1:4] for row in quarantined(warehouse, "JW_KQ_SKJLB", "r2")] == [
+        ("out_of_range", "XS", "-2")]
+    assert [row[1:4] for row in quarantined(warehouse, "RS_PXJL", "r2")] == [
+        ("out_of_range", "XS", "-8.0")]
+    for source, table, key in [("jw", "JW_CJ_XSCJB", "CJ_ID"), ("jw", "JW_PJ_XSPFB", "PJ_ID"),
+                               ("jw", "JW_KQ_SKJLB", "SKJL_ID"), ("hr", "RS_PXJL", "PX_ID")]:
+        assert_balanced(warehouse, table)
+        assert_every_source_row_accounted(warehouse, school, source, table, key)
