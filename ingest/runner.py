@@ -17,6 +17,7 @@ from ingest.config import SourceConfig, SourceSpec, TableConfig, load_config
 from ingest.connectors.csv_export import CsvSource, is_csv_url
 from ingest.connectors.database_scan import ScanSource, SourceTypeMismatch, scanner_for
 from ingest.connectors.database import ReadPosition, SqlSource
+from ingest.connectors.urls import database_url, redact, secrets_of
 from ingest.loader import LoadResult, Warehouse
 from ingest.connectors import workbook as xlsx_source
 from ingest.connectors import plan_workbook
@@ -84,7 +85,11 @@ class RelationalSource:
     when the scanner cannot be used)."""
 
     def __init__(self, name: str, url: str):
-        self.name, self.url = name, url
+        self.name = name
+        self.secrets = secrets_of(url)  # kept out of every message (urls.py)
+        if not is_csv_url(url):  # postgresql:// means the shipped driver …
+            url = database_url(name, url).render_as_string(hide_password=False)
+        self.url = url
         self.files = CsvSource(name, url) if is_csv_url(url) else None
         self.database = None if self.files else SqlSource(name, url)
         self._scanner: ScanSource | None = None
@@ -111,7 +116,7 @@ class RelationalSource:
                 self._scanner = ScanSource(self.name, self.url, self.database)
             except Exception as exc:  # no wheel, unsupported login … SQLAlchemy still reads it
                 log.warning("%s: DuckDB scanner unavailable, reading through SQLAlchemy: %s",
-                            self.name, exc)
+                            self.name, _describe(exc, self.secrets))
         return self._scanner
 
     def close(self) -> None:
@@ -126,8 +131,8 @@ def _load_relational_source(store: Warehouse, spec: SourceSpec, url: str, config
     try:
         source = RelationalSource(spec.name, url)
     except Exception as exc:
-        return [_failed(store, table, run_id, store.watermark(table), exc)
-                for table in spec.tables]
+        return [_failed(store, table, run_id, store.watermark(table), exc,
+                        secrets=secrets_of(url)) for table in spec.tables]
     try:
         results = []
         for table in spec.tables:
@@ -159,7 +164,7 @@ def _reconcile(store: Warehouse, table: TableConfig, source: "RelationalSource",
         result = store.reconcile(table, keys, result, run_id, started_at)
     except Exception as exc:  # the load stands; the reconciliation is tried again next run
         log.error("%s.%s: key reconciliation failed: %s", table.source, table.name,
-                  _describe(exc))
+                  _describe(exc, source.secrets))
         return result
     if result.rows_deleted:
         log.warning("%s.%s: %s rows gone from the source marked deleted", table.source,
@@ -187,12 +192,12 @@ def _load_relational_table(store: Warehouse, table: TableConfig, source: Relatio
 
     try:
         return _load_table(store, table, run_id, reader(), connector.label,
-                           passthrough=(SourceTypeMismatch,))
+                           passthrough=(SourceTypeMismatch,), secrets=source.secrets)
     except SourceTypeMismatch as mismatch:
         # SQLite's loose typing: reload the table as text so the contract quarantines the value
         log.warning("%s.%s: %s; reading the table as text", table.source, table.name, mismatch)
         return _load_table(store, table, run_id, reader(as_text=True),
-                           f"{connector.label} (text)")
+                           f"{connector.label} (text)", secrets=source.secrets)
 
 
 def _load_workbooks(store: Warehouse, spec: SourceSpec, state_path: Path,
@@ -248,7 +253,8 @@ def _nothing_read(store: Warehouse, table: TableConfig, run_id: str) -> LoadResu
 
 def _load_table(store: Warehouse, table: TableConfig, run_id: str, read, connector: str,
                 replace_years: set[int] | None = None,
-                passthrough: tuple[type[Exception], ...] = ()) -> LoadResult:
+                passthrough: tuple[type[Exception], ...] = (),
+                secrets: list[str] | None = None) -> LoadResult:
     started_at, clock = datetime.now(), time.monotonic()
     watermark = store.watermark(table)
     try:
@@ -260,7 +266,8 @@ def _load_table(store: Warehouse, table: TableConfig, run_id: str, read, connect
     except passthrough:
         raise
     except Exception as exc:
-        return _failed(store, table, run_id, watermark, exc, started_at, clock, connector)
+        return _failed(store, table, run_id, watermark, exc, started_at, clock, connector,
+                       secrets)
     log.info("%s.%s: %s read, %s loaded, %s quarantined in %.1f s (%s)", table.source,
              table.name, result.rows_read, result.rows_loaded, result.rows_quarantined,
              result.seconds, connector)
@@ -269,23 +276,26 @@ def _load_table(store: Warehouse, table: TableConfig, run_id: str, read, connect
 
 def _failed(store: Warehouse, table: TableConfig, run_id: str, watermark: str | None,
             exc: Exception, started_at: datetime | None = None,
-            clock: float | None = None, connector: str | None = None) -> LoadResult:
+            clock: float | None = None, connector: str | None = None,
+            secrets: list[str] | None = None) -> LoadResult:
     started_at = started_at or datetime.now()
     seconds = round(time.monotonic() - clock, 3) if clock is not None else 0.0
     result = LoadResult(
         source=table.source, table_name=table.name, mode=table.mode, rows_read=0,
         rows_loaded=0, rows_quarantined=0, watermark_before=watermark, watermark_after=watermark,
         seconds=seconds, status="failed",
-        error=_describe(exc),
+        error=_describe(exc, secrets),
         connector=connector)
     log.error("%s.%s failed: %s", table.source, table.name, result.error)
     store.write_audit(result, run_id, started_at)
     return result
 
 
-def _describe(exc: Exception) -> str:
-    """An exception as the audit and the log show it."""
-    return str(exc) if isinstance(exc, ContractError) else f"{type(exc).__name__}: {exc}"
+def _describe(exc: Exception, secrets: list[str] | None = None) -> str:
+    """An exception as the audit and the log show it, without the source's password (a
+    driver or the DuckDB scanner may repeat the connection string it was given)."""
+    text = str(exc) if isinstance(exc, ContractError) else f"{type(exc).__name__}: {exc}"
+    return redact(text, secrets or [])
 
 
 def _with_progress(batches: Iterable[pl.DataFrame], total: int,

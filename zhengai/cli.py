@@ -157,7 +157,8 @@ def ingest_by_hand(warehouse: Path, urls: tuple[str, ...], state_path: Path | No
     for item in urls:
         name, sep, url = item.partition("=")
         if not sep:
-            raise click.BadParameter(f"应为 数据源=连接串，得到 {item!r}", param_hint="--url")
+            from ingest.connectors.urls import shown
+            raise click.BadParameter(f"应为 数据源=连接串，得到 {shown(item)!r}", param_hint="--url")
         source_urls[name] = url
     from ingest import format_load_summary, load_config, run_ingest
 

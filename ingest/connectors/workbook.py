@@ -11,8 +11,11 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from pathlib import Path
+import zipfile
+import zlib
 
 import openpyxl
+from openpyxl.utils.exceptions import InvalidFileException
 import polars as pl
 
 from ingest.config import TableConfig, WorkbookLayout
@@ -43,15 +46,42 @@ class Workbooks:
     def sheet(self, path: Path, number: str) -> tuple[str, list[tuple]]:
         """(sheet name, rows as values) of table `number` in the workbook at `path`."""
         if path not in self._sheets:
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
             try:
-                self._sheets[path] = {name: list(book[name].iter_rows(values_only=True))
-                                      for name in book.sheetnames}
-            finally:
-                book.close()
+                book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+                try:
+                    self._sheets[path] = {name: list(book[name].iter_rows(values_only=True))
+                                          for name in book.sheetnames}
+                finally:
+                    book.close()
+            except Exception as exc:
+                raise ContractError(f"工作簿 {path} 无法打开：{unreadable_reason(exc, path)}") from exc
         sheets = self._sheets[path]
         name = _find_sheet(list(sheets), number, path)
         return name, sheets[name]
+
+
+def unreadable_reason(exc: Exception, path: Path) -> str:
+    """Why openpyxl could not read a workbook, in Chinese, for the people who send it."""
+    if isinstance(exc, zipfile.BadZipFile) and _starts_like_a_zip(path):
+        return "文件不完整或已损坏（可能复制或下载中断），请重新导出"
+    if isinstance(exc, zipfile.BadZipFile):
+        return ("不是有效的 .xlsx 文件（.xlsx 是 zip 压缩包，此文件不是：可能是改了扩展名的 .xls、"
+                "CSV 或网页，或文件已损坏），请在 Excel 中另存为 .xlsx 后重新提供")
+    if isinstance(exc, (EOFError, zlib.error)) or "truncat" in str(exc).lower():
+        return "文件不完整或已损坏（可能复制或下载中断），请重新导出"
+    if isinstance(exc, InvalidFileException):
+        return "文件格式不受支持，请在 Excel 中另存为 .xlsx"
+    if isinstance(exc, PermissionError):
+        return "没有读取权限"
+    return f"文件已损坏或内容无法识别（{type(exc).__name__}: {exc}）"
+
+
+def _starts_like_a_zip(path: Path) -> bool:
+    try:
+        with open(path, "rb") as file:
+            return file.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
 
 
 def read_table(path: Path, year: int | str, table: TableConfig, layout: WorkbookLayout,

@@ -299,3 +299,63 @@ def test_scores_and_grade_points_out_of_range_and_unknown_grade_words_are_quaran
                                ("jw", "JW_KQ_SKJLB", "SKJL_ID"), ("hr", "RS_PXJL", "PX_ID")]:
         assert_balanced(warehouse, table)
         assert_every_source_row_accounted(warehouse, school, source, table, key)
+
+
+# --- 6. secrets, connection URLs, unreadable workbooks ---------------------------------------
+
+PASSWORD = "Zh3ngai-S3cret"
+
+
+@pytest.mark.parametrize("url", [
+    f"postgresql://zhengai:{PASSWORD}@127.0.0.1:1/school",          # nothing listens on port 1
+    f"mysql://zhengai:{PASSWORD}@127.0.0.1:1/school",
+    f"postgresql+psycopg2://zhengai:{PASSWORD}%40x@127.0.0.1:1/school",  # an encoded @ in it
+    f"postgres//zhengai:{PASSWORD}@127.0.0.1:1/school",              # a URL that does not parse
+])
+def test_a_failing_connection_never_shows_its_password(school, warehouse, caplog, url):
+    caplog.set_level("DEBUG")
+    results = ingest.run_ingest(warehouse, {**school.urls, "hr": url}, school.state, run_id="r1",
+                                sources=["hr", "xg"])
+
+    failed = [r for r in results if r.source == "hr"]
+    assert failed and all(r.status == "failed" for r in failed)
+    assert all(r.status == "ok" for r in results if r.source == "xg")  # the others still load
+    errors = " ".join(query(warehouse, "SELECT string_agg(error, ' ') FROM meta.load_audit")[0])
+    shown = errors + caplog.text + " ".join(str(r.error) for r in failed)
+    assert PASSWORD not in shown and "S3cret" not in shown
+    # the scanner repeats the connection string it was given: shown with *** for the password
+    assert "***" in caplog.text or "无法识别" in errors
+
+
+def test_plain_database_urls_mean_the_shipped_drivers():
+    from ingest.connectors.urls import database_url
+    assert database_url("jw", "postgresql://u:p@h/db").drivername == "postgresql+psycopg2"
+    assert database_url("jw", "mysql://u:p@h/db").drivername == "mysql+pymysql"
+    assert database_url("jw", "mariadb://u:p@h/db").drivername == "mariadb+pymysql"
+
+
+def test_a_url_naming_a_driver_that_is_not_installed_says_what_to_write(school, warehouse):
+    url = f"oracle+cx_oracle://zhengai:{PASSWORD}@db:1521/?service_name=JW"
+    results = ingest.run_ingest(warehouse, {"hr": url}, school.state, run_id="r1", sources=["hr"])
+    [error] = {r.error for r in results}
+    assert error.startswith("数据源 hr 的连接地址 oracle+cx_oracle://zhengai:***@db:1521/")
+    assert "未安装" in error and "postgresql+psycopg2://" in error and PASSWORD not in error
+
+
+@pytest.mark.parametrize("content, reason", [
+    (b"ID,NAME\n1,x\n", "不是有效的 .xlsx 文件"),        # a CSV renamed .xlsx
+    (None, "文件不完整"),                                   # a workbook cut short
+])
+def test_a_workbook_that_cannot_be_opened_is_named_with_its_path_and_reason(
+        school, warehouse, content, reason):
+    path = school.state / "2024.xlsx"
+    whole = (school.state / "2025.xlsx").read_bytes()
+    path.write_bytes(content if content is not None else whole[: len(whole) * 2 // 3])
+
+    results = ingest.run_ingest(warehouse, school.urls, school.state, run_id="r1",
+                                sources=["state", "xg"])
+
+    state = [r for r in results if r.source == "state"]
+    assert all(r.status == "failed" for r in state)
+    assert all(r.error.startswith(f"工作簿 {path} 无法打开：") and reason in r.error for r in state)
+    assert all(r.status == "ok" for r in results if r.source == "xg")
