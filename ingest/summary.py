@@ -22,6 +22,12 @@ def format_load_summary(results: list[LoadResult]) -> str:
     failed = [r for r in results if r.status != "ok"]
     lines.append(f"  合计 {len(results)} 张表：读取 {read:,} 行，入库 {loaded:,} 行，"
                  f"隔离 {quarantined:,} 行（见 meta.quarantine），失败 {len(failed)} 张")
+    future = sum(r.rows_future_dated for r in results)
+    deleted = sum(r.rows_deleted for r in results)
+    corrected = sum(r.rows_corrected for r in results)
+    if future or deleted or corrected:
+        lines.append(f"  其中：时间晚于本次运行、暂缓入库 {future:,} 行（隔离，到时或更正后重新读取），"
+                     f"源系统已删除、标记删除 {deleted:,} 行，重发更正 {corrected:,} 行")
     for r in failed:
         lines.append(f"  加载失败 {r.source}.{r.table_name}（保留上次数据）：{r.error}")
     unbalanced = [r for r in results if r.rows_read != r.rows_loaded + r.rows_quarantined]

@@ -359,3 +359,36 @@ def test_a_workbook_that_cannot_be_opened_is_named_with_its_path_and_reason(
     assert all(r.status == "failed" for r in state)
     assert all(r.error.startswith(f"工作簿 {path} 无法打开：") and reason in r.error for r in state)
     assert all(r.status == "ok" for r in results if r.source == "xg")
+
+
+# --- what was already handled ----------------------------------------------------------------
+
+def test_a_row_without_its_key_is_quarantined_once_across_runs(school, warehouse):
+    school.execute("xg", "INSERT INTO XG_WJCF VALUES (NULL, 'X0001', '2024-11-02', '旷课', '警告', "
+                         f"'院发〔2024〕2号', NULL, '{T0}')")
+    run(school, warehouse, "r1", sources=["xg"], started_at=datetime(2025, 6, 2))
+    run(school, warehouse, "r2", sources=["xg"], started_at=datetime(2025, 6, 3))  # re-read, not re-counted
+
+    assert [row[:4] for row in quarantined(warehouse, "XG_WJCF")] == [("", "null_key", "CF_ID", None)]
+    assert quarantined(warehouse, "XG_WJCF")[0][4] == "键为空：键列 CF_ID 为空，无法识别该行"
+    assert [r[1:4] for r in audit(warehouse, "XG_WJCF")] == [(2, 1, 1), (0, 0, 0)]
+    assert_balanced(warehouse, "XG_WJCF")
+
+
+def test_a_renamed_source_column_fails_that_table_only_and_keeps_its_data(school, warehouse):
+    run(school, warehouse, "r1", sources=["xg"])
+    school.execute("xg", "ALTER TABLE XG_BYQX RENAME COLUMN QXLX TO QXLB")
+    results = run(school, warehouse, "r2", sources=["xg"])
+    assert results["XG_BYQX"].status == "failed" and "QXLX" in results["XG_BYQX"].error
+    assert query(warehouse, "SELECT count(*) FROM raw_xg.XG_BYQX") == [(1,)]
+    assert all(r.status == "ok" for name, r in results.items() if name != "XG_BYQX")
+
+
+def test_a_missing_sheet_fails_that_table_only(school, warehouse):
+    from tests.ingest.ingest_testkit import state_sheets, write_workbook
+    sheets = state_sheets(2025)
+    del sheets["A6-3"]
+    write_workbook(school.state / "2025.xlsx", sheets)
+    results = run(school, warehouse, "r1", sources=["state"])
+    assert results["a6_3"].status == "failed" and "A6-3" in results["a6_3"].error
+    assert all(r.status == "ok" for name, r in results.items() if name != "a6_3")
