@@ -53,6 +53,9 @@ CREATE TABLE IF NOT EXISTS meta.load_audit (
     watermark_before VARCHAR, watermark_after VARCHAR,
     started_at TIMESTAMP, seconds DOUBLE, status VARCHAR, error VARCHAR, connector VARCHAR);
 ALTER TABLE meta.load_audit ADD COLUMN IF NOT EXISTS connector VARCHAR;
+-- what the load changed in raw: rows inserted (new rows, new versions of changed rows) and deleted
+ALTER TABLE meta.load_audit ADD COLUMN IF NOT EXISTS rows_written BIGINT;
+ALTER TABLE meta.load_audit ADD COLUMN IF NOT EXISTS rows_deleted BIGINT;
 CREATE TABLE IF NOT EXISTS meta.quarantine (
     run_id VARCHAR, source VARCHAR, table_name VARCHAR, row_key VARCHAR, rule VARCHAR,
     detail VARCHAR, raw_values JSON, quarantined_at TIMESTAMP);
@@ -77,6 +80,10 @@ class LoadResult:
     status: str  # 'ok' or 'failed'
     error: str | None = None
     connector: str | None = None  # what read the source: duckdb-postgres, sqlalchemy, csv, xlsx
+    # What the load changed in raw (0 and 0 on a night without changes; rows_loaded counts
+    # the rows of the read that raw now holds, changed or not)
+    rows_written: int | None = None
+    rows_deleted: int | None = None
 
 
 def _later(current: str | None, newest: int | str | None) -> str | None:
@@ -171,7 +178,8 @@ class Warehouse:
             if table.mode == "append":
                 dropped = pl.concat([dropped, self._set_aside_already_loaded(
                     table, stage, dropped, quarantine)])
-            rows_loaded = self._merge(table, stage, dropped, run_id, started_at, replace_years)
+            rows_loaded, rows_written, rows_deleted = self._merge(table, stage, dropped, run_id, started_at,
+                                                                  replace_years)
             rows_quarantined = self._quarantine(table, pl.concat(quarantine), run_id, started_at)
             if rows_read != rows_loaded + rows_quarantined:
                 raise RuntimeError(f"{table.source}.{table.name}: {rows_read} rows read but "
@@ -190,7 +198,8 @@ class Warehouse:
                 source=table.source, table_name=table.name, mode=table.mode,
                 rows_read=rows_read, rows_loaded=rows_loaded, rows_quarantined=rows_quarantined,
                 watermark_before=watermark_before, watermark_after=watermark_after,
-                seconds=round(time.monotonic() - clock, 3), status="ok", connector=connector)
+                seconds=round(time.monotonic() - clock, 3), status="ok", connector=connector,
+                rows_written=rows_written, rows_deleted=rows_deleted)
             self.write_audit(result, run_id, started_at)
             con.commit()
             return result
@@ -206,11 +215,12 @@ class Warehouse:
         self.con.execute(
             "INSERT INTO meta.load_audit (run_id, source, table_name, mode, rows_read, "
             "rows_loaded, rows_quarantined, watermark_before, watermark_after, started_at, "
-            "seconds, status, error, connector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "seconds, status, error, connector, rows_written, rows_deleted) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [run_id, record["source"], record["table_name"], record["mode"], record["rows_read"],
              record["rows_loaded"], record["rows_quarantined"], record["watermark_before"],
              record["watermark_after"], started_at, record["seconds"], record["status"],
-             record["error"], record["connector"]])
+             record["error"], record["connector"], record["rows_written"], record["rows_deleted"]])
 
     # -- steps of a load ----------------------------------------------------------------
 
@@ -343,13 +353,14 @@ class Warehouse:
         return loaded.select(ROW)
 
     def _merge(self, table: TableConfig, stage: "Stage", dropped: pl.DataFrame, run_id: str,
-               loaded_at: datetime, replace_years: set[int] | None) -> int:
+               loaded_at: datetime, replace_years: set[int] | None) -> tuple[int, int, int]:
+        """Returns the rows of the read now in raw, the rows inserted and the rows deleted."""
         raw = _raw(table)
         kept = stage.relation
         positions = dropped[ROW].unique().sort()
         if table.mode in ("append", "changing") and len(positions) == stage.rows:
             # every row read was set aside or seen before (a night's look-back): nothing to do
-            return 0
+            return 0, 0, 0
         if len(positions) > LITERAL_POSITIONS:
             # many rows set aside (the look-back re-reads a day of a changing table): an anti
             # join; as a literal list DuckDB would compare each row with every position
@@ -362,31 +373,39 @@ class Warehouse:
                     f"({', '.join(str(p) for p in positions)}))")
         if table.mode == "snapshot":
             return self._replace_changed_rows(table, kept, run_id, loaded_at)
+        if table.mode == "yearly":
+            # the years read are replaced; within them, as a snapshot, only what changed
+            return self._replace_changed_rows(table, kept, run_id, loaded_at,
+                                              years=sorted(replace_years or []))
+        deleted = 0
         if table.mode == "changing":
             same_key = " AND ".join(f"s.{quote_identifier(k)} = r.{quote_identifier(k)}" for k in table.key)
-            self.con.execute(f"DELETE FROM {raw} r WHERE EXISTS "
-                             f"(SELECT 1 FROM {kept} s WHERE {same_key})")
-        elif table.mode == "yearly":
-            self.con.execute(f"DELETE FROM {raw} WHERE collection_year IN "
-                             f"(SELECT unnest(?::INTEGER[]))", [sorted(replace_years or [])])
+            deleted = self.con.execute(f"DELETE FROM {raw} r WHERE EXISTS "
+                                       f"(SELECT 1 FROM {kept} s WHERE {same_key})").fetchone()[0]
         columns = self._columns_sql(table)
-        return self.con.execute(
+        inserted = self.con.execute(
             f"INSERT INTO {raw} ({columns}, _load_id, _loaded_at) "
             f"SELECT {columns}, ?, ?::TIMESTAMP FROM {kept}", [run_id, loaded_at]).fetchone()[0]
+        return inserted, inserted, deleted
 
     def _replace_changed_rows(self, table: TableConfig, kept: str, run_id: str,
-                              loaded_at: datetime) -> int:
-        """A snapshot table takes exactly the rows read: those no longer read are deleted,
-        new and changed ones inserted; a row read again unchanged stays as it is (with the
-        load that first brought it), so a night without changes writes nothing. Returns the
-        rows the table now holds from this read (keys are unique, so rows are)."""
+                              loaded_at: datetime, years: list[int] | None = None) -> tuple[int, int, int]:
+        """A snapshot table (or a yearly table's `years`) takes exactly the rows read: those
+        no longer read are deleted, new and changed ones inserted; a row read again unchanged
+        stays as it is (with the load that first brought it), so a night without changes
+        writes nothing. Returns the rows the table now holds from this read (keys are unique,
+        so rows are), the rows inserted and the rows deleted."""
         raw, columns = _raw(table), self._columns_sql(table)
         same = " AND ".join(f"r.{quote_identifier(c)} IS NOT DISTINCT FROM s.{quote_identifier(c)}" for c in table.column_names)
-        self.con.execute(f"DELETE FROM {raw} r WHERE NOT EXISTS (SELECT 1 FROM {kept} s WHERE {same})")
-        self.con.execute(
+        in_years, params = "", []
+        if years is not None:
+            in_years, params = "r.collection_year IN (SELECT unnest(?::INTEGER[])) AND ", [years]
+        deleted = self.con.execute(f"DELETE FROM {raw} r WHERE {in_years}NOT EXISTS (SELECT 1 FROM {kept} s WHERE {same})",
+                                   params).fetchone()[0]
+        inserted = self.con.execute(
             f"INSERT INTO {raw} ({columns}, _load_id, _loaded_at) SELECT {columns}, ?, ?::TIMESTAMP "
-            f"FROM {kept} s WHERE NOT EXISTS (SELECT 1 FROM {raw} r WHERE {same})", [run_id, loaded_at])
-        return self.con.execute(f"SELECT count(*) FROM {kept}").fetchone()[0]
+            f"FROM {kept} s WHERE NOT EXISTS (SELECT 1 FROM {raw} r WHERE {same})", [run_id, loaded_at]).fetchone()[0]
+        return self.con.execute(f"SELECT count(*) FROM {kept}").fetchone()[0], inserted, deleted
 
     def _quarantine(self, table: TableConfig, rejected: pl.DataFrame, run_id: str,
                     quarantined_at: datetime) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import dagster as dg
@@ -18,6 +19,7 @@ from expectations.registry import load_departments_csv
 from orchestration.assets.analyst_snapshot import SNAPSHOT_KEY
 from orchestration.assets.data_center import full_refresh_config
 from orchestration.assets.reports import REPORT_SITE
+from orchestration.progress import listened_run_id
 from orchestration.resources import ReportsRoom
 from orchestration.run_records import control_point_evaluations, failed_control_points
 from orchestration.task_board_summary import task_board_lines
@@ -29,6 +31,7 @@ class SyncSummary:
     succeeded: bool
     seconds: float
     rows_by_source: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # read, loaded, quarantined
+    changes_by_source: dict[str, tuple[int, int]] = field(default_factory=dict)  # rows written, deleted in raw
     failed_tables: list[str] = field(default_factory=list)
     models_built: int = 0
     control_points_evaluated: int = 0
@@ -36,6 +39,7 @@ class SyncSummary:
     warnings_per_department: dict[str, int] = field(default_factory=dict)
     emails: list = field(default_factory=list)
     snapshot: str | None = None  # the analysts' snapshot, when this run replaced it
+    outbox: str | None = None  # where e-mails were written when no SMTP server is set
     report_site: str | None = None  # the report site's front page, when this run brought it up to date
     task_board: list[str] = field(default_factory=list)  # the board's latest month and 目标达成度
     errors: list[str] = field(default_factory=list)
@@ -48,21 +52,23 @@ def _instance() -> dg.DagsterInstance:
 def _load_audit(settings: Settings, run_id: str) -> list[tuple]:
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         return con.execute(
-            "select source, table_name, rows_read, rows_loaded, rows_quarantined, status "
+            "select source, table_name, rows_read, rows_loaded, rows_quarantined, status, "
+            "coalesce(rows_written, rows_loaded), coalesce(rows_deleted, 0) "
             "from meta.load_audit where run_id = ? order by source, table_name",
             [run_id],
         ).fetchall()
 
 
 def run_sync(settings: Settings, instance: dg.DagsterInstance | None = None,
-             full_refresh: bool = False) -> SyncSummary:
+             full_refresh: bool = False, on_stage: Callable[[str], None] | None = None) -> SyncSummary:
     from orchestration.definitions import build_definitions
 
     started = time.perf_counter()
     instance = instance or _instance()
     defs = build_definitions(settings)
     nightly = defs.resolve_job_def("nightly_sync").execute_in_process(
-        instance=instance, raise_on_error=False, run_config=full_refresh_config() if full_refresh else None)
+        instance=instance, raise_on_error=False, run_config=full_refresh_config() if full_refresh else None,
+        run_id=listened_run_id(instance, on_stage))
     summary = SyncSummary(succeeded=nightly.success, seconds=0.0)
 
     for event in nightly.all_events:
@@ -75,24 +81,31 @@ def run_sync(settings: Settings, instance: dg.DagsterInstance | None = None,
     if REPORT_SITE.path in materialized:
         summary.report_site = ReportsRoom.from_settings(settings).base_url + "index.html"
     sources: dict[str, list[int]] = {}
-    for source, table, read, loaded, quarantined, status in _load_audit(settings, nightly.run_id):
+    changes: dict[str, list[int]] = {}
+    for source, table, read, loaded, quarantined, status, written, deleted in _load_audit(settings, nightly.run_id):
         totals = sources.setdefault(source, [0, 0, 0])
         totals[0] += read
         totals[1] += loaded
         totals[2] += quarantined
+        changed = changes.setdefault(source, [0, 0])
+        changed[0] += written
+        changed[1] += deleted
         if status != "ok":
             summary.failed_tables.append(f"{source}.{table}")
     summary.rows_by_source = {k: tuple(v) for k, v in sources.items()}
+    summary.changes_by_source = {k: tuple(v) for k, v in changes.items()}
 
     summary.control_points_evaluated = len(control_point_evaluations(instance, nightly.run_id))
     summary.control_points_failed = failed_control_points(instance, nightly.run_id)
     summary.task_board = task_board_lines(settings.warehouse)
 
     if nightly.success:
-        dispatch = defs.resolve_job_def("dispatch_warnings").execute_in_process(instance=instance)
+        dispatch = defs.resolve_job_def("dispatch_warnings").execute_in_process(
+            instance=instance, run_id=listened_run_id(instance, on_stage))
         report = dispatch.output_for_node("send_warning_digests")
         summary.warnings_per_department = dict(report.warnings_per_department)
         summary.emails = list(report.emails)
+        summary.outbox = None if settings.smtp_url else str(settings.outbox)
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -108,8 +121,10 @@ def format_summary(summary: SyncSummary) -> str:
     source_names = {"jw": "教务系统", "hr": "人事系统", "xg": "学工系统", "state": "状态数据平台",
                     "plan": "目标任务与个体目标"}
     for source, (read, loaded, quarantined) in summary.rows_by_source.items():
+        written, deleted = summary.changes_by_source.get(source, (loaded, 0))
         lines.append(
-            f"  {source_names.get(source, source)}（{source}）：读取 {read:,} 行，入库 {loaded:,} 行，隔离 {quarantined:,} 行"
+            f"  {source_names.get(source, source)}（{source}）：读取 {read:,} 行，新增或变更 {written:,} 行"
+            + (f"，删除 {deleted:,} 行" if deleted else "") + f"，隔离 {quarantined:,} 行"
         )
     if summary.failed_tables:
         lines.append(f"  加载失败的表：{'、'.join(summary.failed_tables)}（保留上次数据，见 meta.load_audit）")
@@ -131,9 +146,7 @@ def format_summary(summary: SyncSummary) -> str:
         lines.append("  本次无新增预警需要通知")
     lines.append(f"  分析快照：{summary.snapshot}（已更新）" if summary.snapshot else "  分析快照：未更新（本次构建未成功）")
     lines.append(report_site_line(summary))
-    lines.append(f"  邮件：{len(summary.emails)} 封")
-    for email in summary.emails:
-        lines.append(f"    - {email.subject}")
+    lines.append(f"  邮件：{len(summary.emails)} 封" + (f"（主题与收件人见 {summary.outbox}）" if summary.emails and summary.outbox else ""))
     for error in summary.errors:
         lines.append(f"  错误：{error}")
     lines.append(f"  用时：{summary.seconds:.1f} 秒" + ("" if summary.succeeded else "（同步失败）"))
