@@ -39,7 +39,7 @@ demo:
 	@$(RUN) zhengai sync --log $(DEMO_LOG)
 
 sync: install
-	$(RUN) zhengai sync
+	@$(RUN) zhengai sync
 
 # The full suite, as CI runs it (.ci/run), on two workers (one per core), a test folder per worker at a time.
 test: install

@@ -19,6 +19,7 @@ from expectations.registry import load_departments_csv
 from orchestration.assets.analyst_snapshot import SNAPSHOT_KEY
 from orchestration.assets.data_center import full_refresh_config
 from orchestration.assets.reports import REPORT_SITE
+from orchestration.jobs import DISPATCHED_IN_PROCESS_TAG
 from orchestration.progress import listened_run_id
 from orchestration.resources import ReportsRoom
 from orchestration.run_records import control_point_evaluations, failed_control_points
@@ -45,6 +46,11 @@ class SyncSummary:
     errors: list[str] = field(default_factory=list)
 
 
+# The nightly run is dispatched below, in this process: the daemon's dispatch sensors leave it
+# alone, even when they tick between its end and this dispatch (`make ui` during a sync).
+SYNC_TAGS = {DISPATCHED_IN_PROCESS_TAG: "zhengai sync"}
+
+
 def _instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
 
@@ -68,7 +74,7 @@ def run_sync(settings: Settings, instance: dg.DagsterInstance | None = None,
     defs = build_definitions(settings)
     nightly = defs.resolve_job_def("nightly_sync").execute_in_process(
         instance=instance, raise_on_error=False, run_config=full_refresh_config() if full_refresh else None,
-        run_id=listened_run_id(instance, on_stage))
+        run_id=listened_run_id(instance, on_stage), tags=SYNC_TAGS)
     summary = SyncSummary(succeeded=nightly.success, seconds=0.0)
 
     for event in nightly.all_events:
@@ -101,13 +107,17 @@ def run_sync(settings: Settings, instance: dg.DagsterInstance | None = None,
 
     if nightly.success:
         dispatch = defs.resolve_job_def("dispatch_warnings").execute_in_process(
-            instance=instance, run_id=listened_run_id(instance, on_stage))
+            instance=instance, run_id=listened_run_id(instance, on_stage),
+            tags={"zhengai/trigger": f"zhengai sync:{nightly.run_id}"})
         report = dispatch.output_for_node("send_warning_digests")
         summary.warnings_per_department = dict(report.warnings_per_department)
         summary.emails = list(report.emails)
         summary.outbox = None if settings.smtp_url else str(settings.outbox)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+RECIPIENTS_PER_LINE = 5
 
 
 def report_site_line(summary: SyncSummary) -> str:
@@ -137,11 +147,13 @@ def format_summary(summary: SyncSummary) -> str:
     if summary.warnings_per_department:
         names = {d.department_code: d.name_zh for d in load_departments_csv(REGISTRY_DIR / "departments.csv")}
         counsellors = {k: v for k, v in summary.warnings_per_department.items() if k.startswith(COUNSELLOR_KEY)}
-        for key, count in sorted(summary.warnings_per_department.items()):
-            if key not in counsellors:
-                lines.append(f"  本次通知预警 · {names.get(key, key)}：{count} 条")
+        told = [f"{names.get(key, key)} {count} 条" for key, count in sorted(summary.warnings_per_department.items())
+                if key not in counsellors]
         if counsellors:
-            lines.append(f"  本次通知预警 · 辅导员（{len(counsellors)} 人）：{sum(counsellors.values())} 条")
+            told.append(f"辅导员 {len(counsellors)} 人共 {sum(counsellors.values())} 条")
+        lines.append("  本次通知预警（按收件人）：")
+        # a few recipients a line: the summary stays within a screen
+        lines += ["    " + "、".join(told[i:i + RECIPIENTS_PER_LINE]) for i in range(0, len(told), RECIPIENTS_PER_LINE)]
     else:
         lines.append("  本次无新增预警需要通知")
     lines.append(f"  分析快照：{summary.snapshot}（已更新）" if summary.snapshot else "  分析快照：未更新（本次构建未成功）")

@@ -70,6 +70,7 @@ def sync(full_refresh: bool, log_path: Path | None, verbose: bool) -> None:
         log_path = log_path or default_log_path(settings.warehouse.parent / "logs", "sync")
         click.echo(f"夜间同步：完整日志（Dagster、dbt）写入 {log_path}")
         with output_to_log(log_path) as terminal:
+            terminal.stage("准备：载入作业定义与 dbt 项目")
             try:
                 summary = run_sync(settings, full_refresh=full_refresh, on_stage=terminal.stage)
             except Exception as error:
@@ -250,6 +251,26 @@ def doctor() -> None:
         click.echo(f"发现 {len(problems)} 个问题，请按上面的说明修改 .env 或相应系统后再运行 zhengai doctor。")
         raise SystemExit(1)
     click.echo("配置检查通过。")
+
+
+@main.command(help="备份不能从源系统重建的状态：预警台账、Dagster 实例目录（运行记录、调度与传感器游标）和 .env。"
+                   "SQLite 文件用在线备份复制，守护进程与界面可以不停。")
+@click.option("--to", "to", type=click.Path(path_type=Path), required=True, metavar="DIR",
+              help="备份目录（在其中新建 zhengai-backup-<时间>/）")
+def backup(to: Path) -> None:
+    import os
+
+    from zhengai.backup import backup as make_backup
+
+    settings = Settings.from_env()
+    home = os.environ.get("DAGSTER_HOME")
+    env_file = load_env_file()
+    try:
+        report = make_backup(to, settings.ledger, Path(home) if home else None, env_file)
+    except FileNotFoundError as error:
+        raise click.ClickException(f"备份失败：{error}") from error
+    click.echo(f"已备份 {len(report.files)} 个文件（{report.bytes / 1e6:.1f} MB）到 {report.folder}"
+               + ("" if home else "；未设置 DAGSTER_HOME，运行记录未备份"))
 
 if __name__ == "__main__":
     main()

@@ -11,7 +11,8 @@ import re
 
 import sqlalchemy as sa
 
-WRONG_PASSWORD = ("password authentication failed", "access denied", "authentication failed", "login failed")
+WRONG_PASSWORD = ("password authentication failed", "access denied", "authentication failed", "login failed",
+                  "role \"")  # PostgreSQL: role "…" does not exist
 MISSING_DATABASE = (re.compile(r'database "([^"]+)" does not exist'), re.compile(r"unknown database '([^']+)'", re.I))
 UNREACHABLE = ("connection refused", "could not connect", "can't connect", "timeout expired", "timed out",
                "could not translate host name", "name or service not known", "no route to host")
