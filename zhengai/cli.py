@@ -63,6 +63,7 @@ def sync(full_refresh: bool, log_path: Path | None, verbose: bool) -> None:
     from zhengai.console import default_log_path, output_to_log
 
     settings = Settings.from_env()
+    _use_dagster_home()
     if verbose:
         summary = run_sync(settings, full_refresh=full_refresh)
         click.echo(format_summary(summary))
@@ -86,6 +87,20 @@ def sync(full_refresh: bool, log_path: Path | None, verbose: bool) -> None:
                 terminal.say(f"同步失败，详见日志 {log_path}")
     if not summary.succeeded:
         raise SystemExit(1)
+
+
+def _use_dagster_home() -> None:
+    """Record runs where `make ui` and the daemon read them: DAGSTER_HOME, else the data folder's dagster_home/."""
+    import os
+    import shutil
+
+    from zhengai.settings import REPO_ROOT, dagster_home
+
+    home = dagster_home()
+    if not (home / "dagster.yaml").exists():
+        home.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO_ROOT / "orchestration" / "dagster.yaml", home / "dagster.yaml")
+    os.environ["DAGSTER_HOME"] = str(home.resolve())
 
 
 @main.command(help="把分析快照中的指标集市发布到 PostgreSQL 模式，并授予只读角色查询权限（供 FineBI、Superset、Metabase 连接）。")

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 
 from zhengai.database_errors import explain
-from zhengai.settings import Settings
+from zhengai.settings import Settings, dagster_home
 
 TIMEOUT_SECONDS = 10
 OK, NOTE, PROBLEM = "✓", "·", "✗"
@@ -166,12 +166,13 @@ def check_output_folders(settings: Settings) -> Finding:
 
 def check_dagster_home() -> Finding:
     subject = "Dagster 实例目录（DAGSTER_HOME）"
-    home = os.environ.get("DAGSTER_HOME")
-    if not home:
-        return Finding(PROBLEM, subject, "未设置：调度、传感器与运行记录需要它（make 会设为 data/demo/dagster_home；服务中在 .env 或单元文件里设置）")
-    if not (Path(home) / "dagster.yaml").is_file():
-        return Finding(PROBLEM, subject, f"{home} 中没有 dagster.yaml：复制 orchestration/dagster.yaml 过去（make install 会做）")
-    return Finding(OK, subject, home)
+    home = dagster_home()
+    given = "" if os.environ.get("DAGSTER_HOME") else "（未设置 DAGSTER_HOME，用数据目录下的默认目录）"
+    if not home.is_absolute() and os.environ.get("DAGSTER_HOME"):
+        return Finding(PROBLEM, subject, f"{home} 须为绝对路径")
+    if not (home / "dagster.yaml").is_file():
+        return Finding(PROBLEM, subject, f"{home}{given} 中没有 dagster.yaml：运行 make install，或复制 orchestration/dagster.yaml 过去")
+    return Finding(OK, subject, f"{home}{given}")
 
 
 def check_schedule_timezone() -> Finding:

@@ -28,6 +28,12 @@ def load_env_file(path: Path | None = None) -> Path | None:
     return None
 
 
+def dagster_home(env: dict[str, str] | None = None) -> Path:
+    """Dagster's home: DAGSTER_HOME, else dagster_home/ in the data folder (where the Makefile puts it)."""
+    env = os.environ if env is None else env
+    return Path(env.get("DAGSTER_HOME") or Path(env.get("ZHENGAI_DATA_DIR", REPO_ROOT / "data" / "demo")) / "dagster_home")
+
+
 def default_data_dir() -> Path:
     return Path(os.environ.get("ZHENGAI_DATA_DIR", REPO_ROOT / "data" / "demo"))
 

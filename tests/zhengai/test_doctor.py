@@ -58,9 +58,9 @@ def test_a_source_missing_a_contract_table_and_a_missing_folder_are_named(tmp_pa
     assert "发现 3 个问题" in result.output
 
 
-def test_without_a_dagster_home_the_schedule_has_nowhere_to_live(tmp_path):
+def test_a_dagster_home_without_its_configuration_is_named(tmp_path):
     env = good_configuration(tmp_path)
-    env["DAGSTER_HOME"] = ""
+    env["DAGSTER_HOME"] = str(tmp_path / "empty_home")
     result = doctor(env)
     assert result.exit_code == 1
-    assert "✗ Dagster 实例目录（DAGSTER_HOME）：未设置" in result.output
+    assert f"✗ Dagster 实例目录（DAGSTER_HOME）：{tmp_path / 'empty_home'} 中没有 dagster.yaml" in result.output
