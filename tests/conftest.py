@@ -19,7 +19,7 @@ SLOW = ("end_to_end/", "dbt_project/", "bench/", "serving/test_snapshot_delta.py
         "zhengai/test_readme_quick_start.py")
 # Modules that talk to the PostgreSQL or MariaDB server.
 SERVICES = ("ingest/test_servers.py", "serving/test_serving_postgres.py", "dbt_project/test_dbt_postgres_peer.py",
-            "bench/test_bench_smoke.py")
+            "bench/test_bench_smoke.py", "zhengai/test_doctor_servers.py")
 BENCH = ("bench/",)
 
 
