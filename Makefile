@@ -1,10 +1,15 @@
 # Two commands on a fresh machine with Python 3.11 and make: `make demo`, `make test`.
-# uv comes from PyPI into .tools/ when it is not already on PATH.
+# uv is always at .tools/bin/uv (the README's commands use it): a link to the uv on PATH,
+# or installed from PyPI into .tools/ when there is none.
 
-UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+UV := $(CURDIR)/.tools/bin/uv
 RUN := $(UV) run --frozen
 export UV_PYTHON_DOWNLOADS := never
 export DAGSTER_HOME ?= $(CURDIR)/data/demo/dagster_home
+# The demo's full log (uv, Dagster, dbt); the terminal gets one line per stage and the summary.
+DEMO_LOG := data/demo/logs/demo-$(shell date +%Y%m%d-%H%M%S).log
+# Options of `zhengai generate` for the demo school (its defaults when empty), e.g. "--students 300".
+DEMO_SCHOOL ?=
 
 .PHONY: install demo sync test test-fast bench ui clean
 
@@ -14,21 +19,27 @@ $(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml
 	@mkdir -p $(DAGSTER_HOME)
 	@test -f $@ || cp orchestration/dagster.yaml $@
 
-$(CURDIR)/.tools/bin/uv:
-	python3 -m venv .tools
-	.tools/bin/pip install --quiet "uv==0.13.9"
+$(UV):
+	@if command -v uv >/dev/null 2>&1; then mkdir -p $(@D) && ln -sf "$$(command -v uv)" $@; \
+	else python3 -m venv .tools && .tools/bin/pip install --quiet "uv==0.13.9"; fi
 
 .venv/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen
 	@touch $@
 
 # The nightly sync on a generated demo school: SQLite sources, DuckDB warehouse, e-mails in the outbox.
-demo: install
-	@test -f data/demo/sources/jw.sqlite || $(RUN) zhengai generate
-	$(RUN) zhengai sync
+demo:
+	@mkdir -p $(dir $(DEMO_LOG))
+	@echo "zhengai 演示：完整日志（uv、Dagster、dbt）写入 $(DEMO_LOG)"
+	@echo "  安装环境：uv 与锁定的依赖（.venv）"
+	@$(MAKE) --no-print-directory install >>$(DEMO_LOG) 2>&1 || { tail -n 20 $(DEMO_LOG); echo "安装失败，详见 $(DEMO_LOG)"; exit 1; }
+	@if test -f data/demo/sources/jw.sqlite; then echo "  生成示例学校：沿用已有的 data/demo/sources"; \
+	else echo "  生成示例学校 …" && $(RUN) zhengai generate $(DEMO_SCHOOL) 2>>$(DEMO_LOG) \
+	|| { echo "生成失败，详见 $(DEMO_LOG)"; exit 1; }; fi
+	@$(RUN) zhengai sync --log $(DEMO_LOG)
 
 sync: install
-	$(RUN) zhengai sync
+	@$(RUN) zhengai sync
 
 # The full suite, as CI runs it (.ci/run), on two workers (one per core), a test folder per worker at a time.
 test: install

@@ -56,6 +56,9 @@ ALTER TABLE meta.load_audit ADD COLUMN IF NOT EXISTS connector VARCHAR;
 ALTER TABLE meta.load_audit ADD COLUMN IF NOT EXISTS rows_future_dated BIGINT DEFAULT 0;
 ALTER TABLE meta.load_audit ADD COLUMN IF NOT EXISTS rows_deleted BIGINT DEFAULT 0;
 ALTER TABLE meta.load_audit ADD COLUMN IF NOT EXISTS rows_corrected BIGINT DEFAULT 0;
+-- what the load changed in raw: rows inserted (new rows, new versions of changed rows) and removed
+ALTER TABLE meta.load_audit ADD COLUMN IF NOT EXISTS rows_written BIGINT;
+ALTER TABLE meta.load_audit ADD COLUMN IF NOT EXISTS rows_removed BIGINT;
 CREATE TABLE IF NOT EXISTS meta.quarantine (
     run_id VARCHAR, source VARCHAR, table_name VARCHAR, row_key VARCHAR, rule VARCHAR,
     detail VARCHAR, raw_values JSON, quarantined_at TIMESTAMP);
@@ -93,6 +96,11 @@ class LoadResult:
     rows_deleted: int = 0
     # of rows_loaded: ids an append log sent again, replacing the row loaded before
     rows_corrected: int = 0
+    # What the load changed in raw (0 and 0 on a night without changes; rows_loaded counts
+    # the rows of the read that raw now holds, changed or not): rows inserted, and rows
+    # removed (older versions of changed rows, rows a snapshot no longer holds)
+    rows_written: int | None = None
+    rows_removed: int | None = None
 
 
 def _later(current: str | None, newest: int | str | None) -> str | None:
@@ -202,8 +210,10 @@ class Warehouse:
                         table, resent, "duplicate_key", "key already loaded by an earlier run",
                         "该编号已在之前的加载中入库，重新发送的这一行未采用（该日志不接受更正）"))
                     dropped = pl.concat([dropped, resent.select(ROW)])
-            rows_loaded = self._merge(table, stage, dropped, run_id, started_at, replace_years)
+            rows_loaded, rows_written, rows_removed = self._merge(table, stage, dropped, run_id, started_at,
+                                                                  replace_years)
             rejected = pl.concat(quarantine)
+            rows_removed += rows_corrected  # the earlier rows the corrections replaced
             rows_quarantined = self._quarantine(table, rejected, run_id, started_at)
             rows_future_dated = int((rejected["rule"] == "future_dated").sum())
             if rows_read != rows_loaded + rows_quarantined:
@@ -224,7 +234,8 @@ class Warehouse:
                 rows_read=rows_read, rows_loaded=rows_loaded, rows_quarantined=rows_quarantined,
                 watermark_before=watermark_before, watermark_after=watermark_after,
                 seconds=round(time.monotonic() - clock, 3), status="ok", connector=connector,
-                rows_future_dated=rows_future_dated, rows_corrected=rows_corrected)
+                rows_future_dated=rows_future_dated, rows_corrected=rows_corrected,
+                rows_written=rows_written, rows_removed=rows_removed)
             self.write_audit(result, run_id, started_at)
             con.commit()
             return result
@@ -240,13 +251,14 @@ class Warehouse:
         self.con.execute(
             "INSERT INTO meta.load_audit (run_id, source, table_name, mode, rows_read, "
             "rows_loaded, rows_quarantined, watermark_before, watermark_after, started_at, "
-            "seconds, status, error, connector, rows_future_dated, rows_deleted, rows_corrected) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "seconds, status, error, connector, rows_future_dated, rows_deleted, rows_corrected, "
+            "rows_written, rows_removed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [run_id, record["source"], record["table_name"], record["mode"], record["rows_read"],
              record["rows_loaded"], record["rows_quarantined"], record["watermark_before"],
              record["watermark_after"], started_at, record["seconds"], record["status"],
              record["error"], record["connector"], record["rows_future_dated"],
-             record["rows_deleted"], record["rows_corrected"]])
+             record["rows_deleted"], record["rows_corrected"], record["rows_written"],
+             record["rows_removed"]])
 
     def last_reconciled(self, table: TableConfig) -> datetime | None:
         row = self.con.execute(
@@ -438,13 +450,14 @@ class Warehouse:
         return resent.height
 
     def _merge(self, table: TableConfig, stage: "Stage", dropped: pl.DataFrame, run_id: str,
-               loaded_at: datetime, replace_years: set[int] | None) -> int:
+               loaded_at: datetime, replace_years: set[int] | None) -> tuple[int, int, int]:
+        """Returns the rows of the read now in raw, the rows inserted and the rows removed."""
         raw = _raw(table)
         kept = stage.relation
         positions = dropped[ROW].unique().sort()
         if table.mode in ("append", "changing") and len(positions) == stage.rows:
             # every row read was set aside or seen before (a night's look-back): nothing to do
-            return 0
+            return 0, 0, 0
         if len(positions) > LITERAL_POSITIONS:
             # many rows set aside (the look-back re-reads a day of a changing table): an anti
             # join; as a literal list DuckDB would compare each row with every position
@@ -457,31 +470,39 @@ class Warehouse:
                     f"({', '.join(str(p) for p in positions)}))")
         if table.mode == "snapshot":
             return self._replace_changed_rows(table, kept, run_id, loaded_at)
+        if table.mode == "yearly":
+            # the years read are replaced; within them, as a snapshot, only what changed
+            return self._replace_changed_rows(table, kept, run_id, loaded_at,
+                                              years=sorted(replace_years or []))
+        deleted = 0
         if table.mode == "changing":
             same_key = " AND ".join(f"s.{quote_identifier(k)} = r.{quote_identifier(k)}" for k in table.key)
-            self.con.execute(f"DELETE FROM {raw} r WHERE EXISTS "
-                             f"(SELECT 1 FROM {kept} s WHERE {same_key})")
-        elif table.mode == "yearly":
-            self.con.execute(f"DELETE FROM {raw} WHERE collection_year IN "
-                             f"(SELECT unnest(?::INTEGER[]))", [sorted(replace_years or [])])
+            deleted = self.con.execute(f"DELETE FROM {raw} r WHERE EXISTS "
+                                       f"(SELECT 1 FROM {kept} s WHERE {same_key})").fetchone()[0]
         columns = self._columns_sql(table)
-        return self.con.execute(
+        inserted = self.con.execute(
             f"INSERT INTO {raw} ({columns}, _load_id, _loaded_at) "
             f"SELECT {columns}, ?, ?::TIMESTAMP FROM {kept}", [run_id, loaded_at]).fetchone()[0]
+        return inserted, inserted, deleted
 
     def _replace_changed_rows(self, table: TableConfig, kept: str, run_id: str,
-                              loaded_at: datetime) -> int:
-        """A snapshot table takes exactly the rows read: those no longer read are deleted,
-        new and changed ones inserted; a row read again unchanged stays as it is (with the
-        load that first brought it), so a night without changes writes nothing. Returns the
-        rows the table now holds from this read (keys are unique, so rows are)."""
+                              loaded_at: datetime, years: list[int] | None = None) -> tuple[int, int, int]:
+        """A snapshot table (or a yearly table's `years`) takes exactly the rows read: those
+        no longer read are deleted, new and changed ones inserted; a row read again unchanged
+        stays as it is (with the load that first brought it), so a night without changes
+        writes nothing. Returns the rows the table now holds from this read (keys are unique,
+        so rows are), the rows inserted and the rows removed."""
         raw, columns = _raw(table), self._columns_sql(table)
         same = " AND ".join(f"r.{quote_identifier(c)} IS NOT DISTINCT FROM s.{quote_identifier(c)}" for c in table.column_names)
-        self.con.execute(f"DELETE FROM {raw} r WHERE NOT EXISTS (SELECT 1 FROM {kept} s WHERE {same})")
-        self.con.execute(
+        in_years, params = "", []
+        if years is not None:
+            in_years, params = "r.collection_year IN (SELECT unnest(?::INTEGER[])) AND ", [years]
+        deleted = self.con.execute(f"DELETE FROM {raw} r WHERE {in_years}NOT EXISTS (SELECT 1 FROM {kept} s WHERE {same})",
+                                   params).fetchone()[0]
+        inserted = self.con.execute(
             f"INSERT INTO {raw} ({columns}, _load_id, _loaded_at) SELECT {columns}, ?, ?::TIMESTAMP "
-            f"FROM {kept} s WHERE NOT EXISTS (SELECT 1 FROM {raw} r WHERE {same})", [run_id, loaded_at])
-        return self.con.execute(f"SELECT count(*) FROM {kept}").fetchone()[0]
+            f"FROM {kept} s WHERE NOT EXISTS (SELECT 1 FROM {raw} r WHERE {same})", [run_id, loaded_at]).fetchone()[0]
+        return self.con.execute(f"SELECT count(*) FROM {kept}").fetchone()[0], inserted, deleted
 
     def _quarantine(self, table: TableConfig, rejected: pl.DataFrame, run_id: str,
                     quarantined_at: datetime) -> int:

@@ -18,7 +18,7 @@ from orchestration.jobs import dispatch_warnings, nightly_sync
 from orchestration.resources import build_resources
 from orchestration.schedules import nightly_schedule
 from orchestration.sensors import build_sensors
-from zhengai.settings import Settings
+from zhengai.settings import Settings, load_env_file
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
@@ -36,4 +36,5 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
 
 @dg.definitions
 def defs() -> dg.Definitions:
+    load_env_file()  # the daemon and the webserver read the same .env as the zhengai command
     return build_definitions()

@@ -8,6 +8,10 @@ from alerting.dispatch import dispatch_warnings as send_digests
 from orchestration.resources import ZhengaiPaths
 from zhengai.clock import school_now
 
+# On a nightly run whose own process dispatches its warnings right after it (`zhengai sync`):
+# the dispatch sensors leave that run to it.
+DISPATCHED_IN_PROCESS_TAG = "zhengai/dispatched_in_process"
+
 nightly_sync = dg.define_asset_job(
     "nightly_sync",
     selection=dg.AssetSelection.all(),

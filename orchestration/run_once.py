@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import dagster as dg
@@ -18,6 +19,8 @@ from expectations.registry import load_departments_csv
 from orchestration.assets.analyst_snapshot import SNAPSHOT_KEY
 from orchestration.assets.data_center import full_refresh_config
 from orchestration.assets.reports import REPORT_SITE
+from orchestration.jobs import DISPATCHED_IN_PROCESS_TAG
+from orchestration.progress import listened_run_id
 from orchestration.resources import ReportsRoom
 from orchestration.run_records import control_point_evaluations, failed_control_points
 from orchestration.task_board_summary import task_board_lines
@@ -29,6 +32,7 @@ class SyncSummary:
     succeeded: bool
     seconds: float
     rows_by_source: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # read, loaded, quarantined
+    changes_by_source: dict[str, tuple[int, int]] = field(default_factory=dict)  # rows written, deleted in raw
     failed_tables: list[str] = field(default_factory=list)
     models_built: int = 0
     control_points_evaluated: int = 0
@@ -36,9 +40,15 @@ class SyncSummary:
     warnings_per_department: dict[str, int] = field(default_factory=dict)
     emails: list = field(default_factory=list)
     snapshot: str | None = None  # the analysts' snapshot, when this run replaced it
+    outbox: str | None = None  # where e-mails were written when no SMTP server is set
     report_site: str | None = None  # the report site's front page, when this run brought it up to date
     task_board: list[str] = field(default_factory=list)  # the board's latest month and 目标达成度
     errors: list[str] = field(default_factory=list)
+
+
+# The nightly run is dispatched below, in this process: the daemon's dispatch sensors leave it
+# alone, even when they tick between its end and this dispatch (`make ui` during a sync).
+SYNC_TAGS = {DISPATCHED_IN_PROCESS_TAG: "zhengai sync"}
 
 
 def _instance() -> dg.DagsterInstance:
@@ -48,21 +58,23 @@ def _instance() -> dg.DagsterInstance:
 def _load_audit(settings: Settings, run_id: str) -> list[tuple]:
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         return con.execute(
-            "select source, table_name, rows_read, rows_loaded, rows_quarantined, status "
+            "select source, table_name, rows_read, rows_loaded, rows_quarantined, status, "
+            "coalesce(rows_written, rows_loaded), coalesce(rows_removed, 0) + coalesce(rows_deleted, 0) "
             "from meta.load_audit where run_id = ? order by source, table_name",
             [run_id],
         ).fetchall()
 
 
 def run_sync(settings: Settings, instance: dg.DagsterInstance | None = None,
-             full_refresh: bool = False) -> SyncSummary:
+             full_refresh: bool = False, on_stage: Callable[[str], None] | None = None) -> SyncSummary:
     from orchestration.definitions import build_definitions
 
     started = time.perf_counter()
     instance = instance or _instance()
     defs = build_definitions(settings)
     nightly = defs.resolve_job_def("nightly_sync").execute_in_process(
-        instance=instance, raise_on_error=False, run_config=full_refresh_config() if full_refresh else None)
+        instance=instance, raise_on_error=False, run_config=full_refresh_config() if full_refresh else None,
+        run_id=listened_run_id(instance, on_stage), tags=SYNC_TAGS)
     summary = SyncSummary(succeeded=nightly.success, seconds=0.0)
 
     for event in nightly.all_events:
@@ -75,26 +87,37 @@ def run_sync(settings: Settings, instance: dg.DagsterInstance | None = None,
     if REPORT_SITE.path in materialized:
         summary.report_site = ReportsRoom.from_settings(settings).base_url + "index.html"
     sources: dict[str, list[int]] = {}
-    for source, table, read, loaded, quarantined, status in _load_audit(settings, nightly.run_id):
+    changes: dict[str, list[int]] = {}
+    for source, table, read, loaded, quarantined, status, written, deleted in _load_audit(settings, nightly.run_id):
         totals = sources.setdefault(source, [0, 0, 0])
         totals[0] += read
         totals[1] += loaded
         totals[2] += quarantined
+        changed = changes.setdefault(source, [0, 0])
+        changed[0] += written
+        changed[1] += deleted
         if status != "ok":
             summary.failed_tables.append(f"{source}.{table}")
     summary.rows_by_source = {k: tuple(v) for k, v in sources.items()}
+    summary.changes_by_source = {k: tuple(v) for k, v in changes.items()}
 
     summary.control_points_evaluated = len(control_point_evaluations(instance, nightly.run_id))
     summary.control_points_failed = failed_control_points(instance, nightly.run_id)
     summary.task_board = task_board_lines(settings.warehouse)
 
     if nightly.success:
-        dispatch = defs.resolve_job_def("dispatch_warnings").execute_in_process(instance=instance)
+        dispatch = defs.resolve_job_def("dispatch_warnings").execute_in_process(
+            instance=instance, run_id=listened_run_id(instance, on_stage),
+            tags={"zhengai/trigger": f"zhengai sync:{nightly.run_id}"})
         report = dispatch.output_for_node("send_warning_digests")
         summary.warnings_per_department = dict(report.warnings_per_department)
         summary.emails = list(report.emails)
+        summary.outbox = None if settings.smtp_url else str(settings.outbox)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+RECIPIENTS_PER_LINE = 5
 
 
 def report_site_line(summary: SyncSummary) -> str:
@@ -108,8 +131,10 @@ def format_summary(summary: SyncSummary) -> str:
     source_names = {"jw": "教务系统", "hr": "人事系统", "xg": "学工系统", "state": "状态数据平台",
                     "plan": "目标任务与个体目标"}
     for source, (read, loaded, quarantined) in summary.rows_by_source.items():
+        written, deleted = summary.changes_by_source.get(source, (loaded, 0))
         lines.append(
-            f"  {source_names.get(source, source)}（{source}）：读取 {read:,} 行，入库 {loaded:,} 行，隔离 {quarantined:,} 行"
+            f"  {source_names.get(source, source)}（{source}）：读取 {read:,} 行，新增或变更 {written:,} 行"
+            + (f"，删除 {deleted:,} 行" if deleted else "") + f"，隔离 {quarantined:,} 行"
         )
     if summary.failed_tables:
         lines.append(f"  加载失败的表：{'、'.join(summary.failed_tables)}（保留上次数据，见 meta.load_audit）")
@@ -122,18 +147,18 @@ def format_summary(summary: SyncSummary) -> str:
     if summary.warnings_per_department:
         names = {d.department_code: d.name_zh for d in load_departments_csv(REGISTRY_DIR / "departments.csv")}
         counsellors = {k: v for k, v in summary.warnings_per_department.items() if k.startswith(COUNSELLOR_KEY)}
-        for key, count in sorted(summary.warnings_per_department.items()):
-            if key not in counsellors:
-                lines.append(f"  本次通知预警 · {names.get(key, key)}：{count} 条")
+        told = [f"{names.get(key, key)} {count} 条" for key, count in sorted(summary.warnings_per_department.items())
+                if key not in counsellors]
         if counsellors:
-            lines.append(f"  本次通知预警 · 辅导员（{len(counsellors)} 人）：{sum(counsellors.values())} 条")
+            told.append(f"辅导员 {len(counsellors)} 人共 {sum(counsellors.values())} 条")
+        lines.append("  本次通知预警（按收件人）：")
+        # a few recipients a line: the summary stays within a screen
+        lines += ["    " + "、".join(told[i:i + RECIPIENTS_PER_LINE]) for i in range(0, len(told), RECIPIENTS_PER_LINE)]
     else:
         lines.append("  本次无新增预警需要通知")
     lines.append(f"  分析快照：{summary.snapshot}（已更新）" if summary.snapshot else "  分析快照：未更新（本次构建未成功）")
     lines.append(report_site_line(summary))
-    lines.append(f"  邮件：{len(summary.emails)} 封")
-    for email in summary.emails:
-        lines.append(f"    - {email.subject}")
+    lines.append(f"  邮件：{len(summary.emails)} 封" + (f"（主题与收件人见 {summary.outbox}）" if summary.emails and summary.outbox else ""))
     for error in summary.errors:
         lines.append(f"  错误：{error}")
     lines.append(f"  用时：{summary.seconds:.1f} 秒" + ("" if summary.succeeded else "（同步失败）"))

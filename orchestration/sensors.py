@@ -25,7 +25,7 @@ from alerting.engineer_alerts import send_alert
 from alerting.ledger import pending_summary
 from expectations.registry import load_departments_csv, load_dispatch_policy_csv
 from orchestration.assets.warnings_ledger import WARNINGS_LEDGER
-from orchestration.jobs import dispatch_warnings
+from orchestration.jobs import DISPATCHED_IN_PROCESS_TAG, dispatch_warnings
 from orchestration.resources import ZhengaiPaths
 from orchestration.run_records import failed_control_points, failed_data_quality_checks, materialized
 from zhengai.clock import school_now
@@ -83,6 +83,8 @@ def build_dispatch_after_nightly_sensor(nightly_job) -> dg.SensorDefinition:
         latest = None
         for record in _finished_runs(context.instance, nightly_job.name, context.cursor):
             context.update_cursor(record.update_timestamp.isoformat())
+            if record.dagster_run.tags.get(DISPATCHED_IN_PROCESS_TAG):
+                continue  # `zhengai sync` dispatches its own night, in its own process
             if materialized(context.instance, record.dagster_run.run_id, WARNINGS_LEDGER):
                 latest = record.dagster_run  # one dispatch covers every run since the last tick
         if latest is None:

@@ -15,10 +15,11 @@ SLOW = ("end_to_end/", "dbt_project/", "bench/", "serving/test_snapshot_delta.py
         "serving/test_serving_snapshot.py::test_an_analyst_reads_the_snapshot_through_a_full_sync",
         "serving/test_serving_personal_data.py", "serving/test_serving_postgres.py", "serving/test_reports_site.py",
         "serving/test_reports_documents.py",
-        "expectations/test_expectations_rebuild.py", "orchestration/test_daemon_dispatch.py", "ingest/test_kill.py")
+        "expectations/test_expectations_rebuild.py", "orchestration/test_daemon_dispatch.py", "ingest/test_kill.py",
+        "zhengai/test_readme_quick_start.py")
 # Modules that talk to the PostgreSQL or MariaDB server.
 SERVICES = ("ingest/test_servers.py", "serving/test_serving_postgres.py", "dbt_project/test_dbt_postgres_peer.py",
-            "bench/test_bench_smoke.py")
+            "bench/test_bench_smoke.py", "zhengai/test_doctor_servers.py")
 BENCH = ("bench/",)
 
 

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import click
 
+from zhengai.cli_sql import sql
 from zhengai.cli_warnings import warnings
-from zhengai.settings import Settings, default_data_dir
+from zhengai.settings import Settings, default_data_dir, load_env_file
 
 
-@click.group(help="zhengai：诊改校本数据中心（数据采集、数据中心、质控点预警）。")
+@click.group(help="zhengai：诊改校本数据中心（数据采集、数据中心、质控点预警）。配置读自环境变量与 .env 文件（见 .env.example）。")
 def main() -> None:
-    pass
+    load_env_file()
 
 
 @main.command(help="生成一所合成学校的四个源系统数据（教务、人事、学工、状态数据平台）。")
@@ -50,34 +51,95 @@ def generate(students: int, years: int, seed: int, out_dir: Path | None, append_
     )
 
 
-@main.command(help="运行一次夜间同步（采集 → dbt 构建 → 质控点检查）并分发预警，全部在本进程内。")
+@main.command(help="运行一次夜间同步（采集 → dbt 构建 → 质控点检查）并分发预警，全部在本进程内。"
+                   "终端只显示各阶段与摘要，完整日志（Dagster、dbt）写入日志文件。")
 @click.option("--full-refresh", is_flag=True,
               help="从全部原始数据重建增量模型（源系统删除了记录、或维度变化而其记录未重新接入时使用）")
-def sync(full_refresh: bool) -> None:
+@click.option("--log", "log_path", type=click.Path(path_type=Path), default=None,
+              help="完整日志追加到此文件（默认数据仓库旁 logs/sync-<时间>.log）")
+@click.option("--verbose", is_flag=True, help="完整日志直接输出到终端，不写日志文件")
+def sync(full_refresh: bool, log_path: Path | None, verbose: bool) -> None:
     from orchestration.run_once import format_summary, run_sync
+    from zhengai.console import default_log_path, output_to_log
 
-    summary = run_sync(Settings.from_env(), full_refresh=full_refresh)
-    click.echo(format_summary(summary))
+    settings = Settings.from_env()
+    _use_dagster_home()
+    if verbose:
+        summary = run_sync(settings, full_refresh=full_refresh)
+        click.echo(format_summary(summary))
+    else:
+        log_path = log_path or default_log_path(settings.warehouse.parent / "logs", "sync")
+        click.echo(f"夜间同步：完整日志（Dagster、dbt）写入 {log_path}")
+        with output_to_log(log_path) as terminal:
+            terminal.stage("准备：载入作业定义与 dbt 项目")
+            try:
+                summary = run_sync(settings, full_refresh=full_refresh, on_stage=terminal.stage)
+            except Exception as error:
+                import traceback
+
+                traceback.print_exc()
+                terminal.say(f"同步中断：{type(error).__name__}: {error}")
+                terminal.say(f"详见日志 {log_path}")
+                raise SystemExit(1) from None
+            print(format_summary(summary))  # the log keeps the summary too
+            terminal.say(format_summary(summary))
+            if not summary.succeeded:
+                terminal.say(f"同步失败，详见日志 {log_path}")
     if not summary.succeeded:
         raise SystemExit(1)
 
 
+def _use_dagster_home() -> None:
+    """Record runs where `make ui` and the daemon read them: DAGSTER_HOME, else the data folder's dagster_home/."""
+    import os
+    import shutil
+
+    from zhengai.settings import REPO_ROOT, dagster_home
+
+    home = dagster_home()
+    if not (home / "dagster.yaml").exists():
+        home.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO_ROOT / "orchestration" / "dagster.yaml", home / "dagster.yaml")
+    os.environ["DAGSTER_HOME"] = str(home.resolve())
+
+
 @main.command(help="把分析快照中的指标集市发布到 PostgreSQL 模式，并授予只读角色查询权限（供 FineBI、Superset、Metabase 连接）。")
-@click.option("--to", "url", required=True, metavar="URL",
-              help="PostgreSQL 连接地址，如 postgresql://postgres@127.0.0.1:5432/zhengai")
+@click.option("--to", "url", default=None, metavar="URL",
+              help="PostgreSQL 连接地址，如 postgresql://postgres@127.0.0.1:5432/zhengai（默认 $ZHENGAI_PUBLISH_URL）")
 @click.option("--schema", default="zhengai_marts", show_default=True, help="目标模式（整体替换其中由 zhengai 发布的表）")
 @click.option("--role", default="zhengai_reader", show_default=True, help="只读角色（不存在则创建）")
 @click.option("--role-password", default=None,
               help="给只读角色设置登录密码（BI 工具用该角色直接登录）；不给则为 NOLOGIN 角色，用 GRANT 授予登录账号")
-def publish(url: str, schema: str, role: str, role_password: str | None) -> None:
+@click.option("--create-database", is_flag=True, help="目标数据库不存在时先创建它（需要 CREATEDB 权限）")
+def publish(url: str | None, schema: str, role: str, role_password: str | None, create_database: bool) -> None:
     import duckdb
     import psycopg2
 
     from serving.publish import publish_to_postgres
+    from zhengai.database_errors import explain, missing_database
 
     settings = Settings.from_env()
+    url = url or settings.publish_url
+    if not url:
+        raise click.UsageError("请用 --to 给出 PostgreSQL 连接地址，或在 .env 中设置 ZHENGAI_PUBLISH_URL")
+
+    def attempt():
+        return publish_to_postgres(settings.snapshot, url, schema=schema, role=role, role_password=role_password)
+
     try:
-        report = publish_to_postgres(settings.snapshot, url, schema=schema, role=role, role_password=role_password)
+        try:
+            report = attempt()
+        except psycopg2.OperationalError as exc:
+            if not (create_database and missing_database(exc)):
+                raise
+            from zhengai.database_errors import create_postgres_database
+
+            click.echo(f"数据库 {missing_database(exc)} 不存在，正在创建……")
+            create_postgres_database(url)
+            report = attempt()
+    except psycopg2.OperationalError as exc:
+        hint = "；或加 --create-database 由本命令创建" if missing_database(exc) else ""
+        raise click.ClickException(f"发布失败：{explain(url, exc)}{hint}") from exc
     except (ValueError, FileNotFoundError, psycopg2.Error, duckdb.Error) as exc:
         raise click.ClickException(f"发布失败：{str(exc).strip()}") from exc
     click.echo(f"已发布到 PostgreSQL 模式 {report.schema}（快照时间 {report.snapshot_published_at:%Y-%m-%d %H:%M}）：")
@@ -186,6 +248,45 @@ def ingest_by_hand(warehouse: Path, urls: tuple[str, ...], state_path: Path | No
 
 
 main.add_command(warnings)
+main.add_command(sql)
+
+
+@main.command(help="首次夜间运行前检查配置：各数据源（连接、合同中的表）、工作簿目录、SMTP（只握手不发信）、"
+                   "BI 数据库、Dagster 实例目录与调度时区。有问题时说明原因，退出码为 1。")
+def doctor() -> None:
+    from zhengai.doctor import PROBLEM, run_checks
+    from zhengai.settings import load_env_file
+
+    env_file = load_env_file()
+    click.echo(f"zhengai 配置检查（环境变量{'与 ' + str(env_file) if env_file else '；未找到 .env 文件，用默认值与环境变量'}）")
+    findings = run_checks(Settings.from_env())
+    for finding in findings:
+        click.echo(finding.line())
+    problems = [f for f in findings if f.mark == PROBLEM]
+    if problems:
+        click.echo(f"发现 {len(problems)} 个问题，请按上面的说明修改 .env 或相应系统后再运行 zhengai doctor。")
+        raise SystemExit(1)
+    click.echo("配置检查通过。")
+
+
+@main.command(help="备份不能从源系统重建的状态：预警台账、Dagster 实例目录（运行记录、调度与传感器游标）和 .env。"
+                   "SQLite 文件用在线备份复制，守护进程与界面可以不停。")
+@click.option("--to", "to", type=click.Path(path_type=Path), required=True, metavar="DIR",
+              help="备份目录（在其中新建 zhengai-backup-<时间>/）")
+def backup(to: Path) -> None:
+    import os
+
+    from zhengai.backup import backup as make_backup
+
+    settings = Settings.from_env()
+    home = os.environ.get("DAGSTER_HOME")
+    env_file = load_env_file()
+    try:
+        report = make_backup(to, settings.ledger, Path(home) if home else None, env_file)
+    except FileNotFoundError as error:
+        raise click.ClickException(f"备份失败：{error}") from error
+    click.echo(f"已备份 {len(report.files)} 个文件（{report.bytes / 1e6:.1f} MB）到 {report.folder}"
+               + ("" if home else "；未设置 DAGSTER_HOME，运行记录未备份"))
 
 if __name__ == "__main__":
     main()

@@ -15,6 +15,25 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 REGISTRY_DIR = DBT_PROJECT_DIR / "seeds"
 
 
+def load_env_file(path: Path | None = None) -> Path | None:
+    """Read the `.env` file (KEY=value lines, see .env.example) into the environment: the given
+    one, else the current folder's, else the checkout's. Variables already set win, so a
+    service's own environment overrides the file. Returns the file read, if any."""
+    from dotenv import load_dotenv
+
+    for candidate in [path] if path else [Path.cwd() / ".env", REPO_ROOT / ".env"]:
+        if candidate.is_file():
+            load_dotenv(candidate, override=False)
+            return candidate
+    return None
+
+
+def dagster_home(env: dict[str, str] | None = None) -> Path:
+    """Dagster's home: DAGSTER_HOME, else dagster_home/ in the data folder (where the Makefile puts it)."""
+    env = os.environ if env is None else env
+    return Path(env.get("DAGSTER_HOME") or Path(env.get("ZHENGAI_DATA_DIR", REPO_ROOT / "data" / "demo")) / "dagster_home")
+
+
 def default_data_dir() -> Path:
     return Path(os.environ.get("ZHENGAI_DATA_DIR", REPO_ROOT / "data" / "demo"))
 
@@ -39,6 +58,8 @@ class Settings:
     reports: Path | None = None
     # Base URL of the report site as readers reach it (digests link to its pages); default: file:// to the site folder.
     reports_base_url: str | None = None
+    # The PostgreSQL database `zhengai publish` writes to (its default --to), for BI tools.
+    publish_url: str | None = None
 
     @property
     def source_urls(self) -> dict[str, str]:
@@ -65,4 +86,5 @@ class Settings:
             snapshot=Path(env.get("ZHENGAI_SNAPSHOT", warehouse.parent / "snapshot.duckdb")),
             reports=Path(env.get("ZHENGAI_REPORTS", base / "reports")),
             reports_base_url=env.get("ZHENGAI_REPORTS_BASE_URL") or None,
+            publish_url=env.get("ZHENGAI_PUBLISH_URL") or None,
         )
