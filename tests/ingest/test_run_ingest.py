@@ -256,8 +256,12 @@ def test_each_collection_year_is_kept_and_replaced_on_reload(school, warehouse):
 
     (school.state / "2024.xlsx").unlink()  # a past year's workbook archived elsewhere
     run(school, warehouse, "run-2", sources=["state"])
+    # 2024 is kept; 2025 is read again and, unchanged, keeps the rows of the load that brought them
     assert query(warehouse, "SELECT collection_year, count(*), min(_load_id) FROM raw_state.a10_1 "
-                            "GROUP BY ALL ORDER BY ALL") == [(2024, 1, "run-1"), (2025, 2, "run-2")]
+                            "GROUP BY ALL ORDER BY ALL") == [(2024, 1, "run-1"), (2025, 2, "run-1")]
+    audit = query(warehouse, "SELECT rows_loaded, rows_written, rows_removed FROM meta.load_audit "
+                             "WHERE run_id = 'run-2' AND lower(table_name) = 'a10_1'")
+    assert audit == [(2, 0, 0)]
 
 
 def test_renamed_header_names_workbook_sheet_and_header(school, warehouse):
