@@ -19,6 +19,7 @@ import duckdb
 
 from alerting.ledger import WarningRow, load_warnings
 from expectations.registry import ControlPoint, control_point_from_row
+from serving.report_files import content_key
 
 LAYER_ZH = {"school": "学校", "major": "专业", "course": "课程", "teacher": "教师", "student": "学生"}
 LAYERS = tuple(LAYER_ZH)
@@ -259,6 +260,22 @@ class ReportData:
             from marts.mart_quality__status where entity_id <> '{NO_DATA_ENTITY}'
             group by indicator_code, period order by indicator_code, period
         """)
+
+    def fingerprint(self, tables: tuple[str, ...], warning_fields: tuple[str, ...]) -> str:
+        """A hash of what a report reads: the judged values (the columns it shows, rounded as
+        `status_rows` rounds them), every row of `tables`, the registry and the named fields of
+        the ledger's warnings. Order-independent sums of row hashes: one pass over each table."""
+        def summary(expression: str, source: str) -> tuple:
+            return self.connection.execute(
+                f"select count(*), bit_xor(hash({expression})), sum(hash({expression})::hugeint)::varchar "
+                f"from {source}").fetchone()
+
+        parts = [summary(", ".join(c.split(" as ")[0] for c in STATUS_COLUMNS) + ", entity_type",
+                         "marts.mart_quality__status")]
+        parts += [summary("t", f"{table} as t") for table in tables]
+        warnings = sorted(tuple(getattr(w, name) for name in warning_fields) for w in self.warnings)
+        return content_key(parts, list(self.control_points.values()), self.departments,
+                           {code: refs for code, refs in sorted(self.references.items())}, warnings)
 
     def built_at(self) -> str:
         return datetime.now().strftime("%Y-%m-%d %H:%M")

@@ -59,8 +59,22 @@ class SiteReport:
         return self.path / "index.html"
 
 
+class _PageEnvironment(Environment):
+    """Jinja2 with `a.b` on a dict looked up as a key first: the pages' views are dicts, and the
+    default (attribute first, then key) raises and catches an AttributeError on each of the
+    hundreds of lookups a page makes."""
+
+    def getattr(self, obj, attribute):
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 def _environment() -> Environment:
-    environment = Environment(
+    environment = _PageEnvironment(
         loader=FileSystemLoader(HERE / "templates"), autoescape=True, undefined=StrictUndefined,
         trim_blocks=True, lstrip_blocks=True,
     )
@@ -90,9 +104,7 @@ class SiteBuilder:
         self.out_dir = Path(out_dir)
         self.environment = _environment()
         self.templates = {name: self.environment.get_template(f"{name}.html.j2") for name in ("entity", "overview", "index")}
-        version = code_version(HERE / "templates", HERE / "static", Path(charts.__file__), Path(__file__),
-                               Path(__file__).with_name("links.py"))
-        self.writer = ContentWriter.open(self.out_dir, version)
+        self.writer = ContentWriter.open(self.out_dir, site_version())
         self.comparisons = data.comparisons()
         self.warnings = data.warnings_by_entity()
         self.points = data.control_points
@@ -265,6 +277,22 @@ class SiteBuilder:
         self.writer.write(relative, html, key)
 
 
+# What the pages read besides the status mart, the registry and the ledger (pages.py's queries).
+SITE_TABLES = ("core.dim_department", "core.dim_major", "core.dim_class", "core.dim_student", "core.dim_staff",
+               "core.dim_course", "core.dim_teaching_class")
+# The ledger's fields a page, an index or the overview shows or counts by (not last_seen, which
+# moves every night a warning persists).
+SHOWN_WARNING_FIELDS = ("id", "indicator_code", "entity_id", "period", "entity_name", "unit_name",
+                        "owner_department_code", "last_value", "worst_value", "warning_value", "state", "first_seen",
+                        "resolution")
+
+
+def site_version() -> str:
+    return code_version(HERE / "templates", HERE / "static", Path(charts.__file__), Path(__file__),
+                        Path(__file__).with_name("links.py"), Path(__file__).with_name("pages.py"),
+                        HERE.parent / "report_data.py")
+
+
 _WORKER: SiteBuilder | None = None
 
 
@@ -312,6 +340,10 @@ def build_site(database: Path, ledger: Path | None, out_dir: Path, progress: Cal
     """Build (or bring up to date) the whole site from the warehouse or snapshot at `database`."""
     started = time.perf_counter()
     with ReportData(database, ledger) as data:
+        inputs = data.fingerprint(SITE_TABLES, SHOWN_WARNING_FIELDS)
+        state = ContentWriter.open(Path(out_dir), site_version())
+        if state.up_to_date(inputs):  # nothing the site reads changed since the last complete build
+            return _unchanged_report(Path(out_dir), state, time.perf_counter() - started)
         builder = SiteBuilder(data, out_dir, workers=workers)
         from serving.site import pages
 
@@ -320,8 +352,19 @@ def build_site(database: Path, ledger: Path | None, out_dir: Path, progress: Cal
                 progress(step.__name__)
             step(builder)
         builder.write_static()
+        builder.writer.inputs = inputs
         builder.writer.finish()
     report = builder.report
     report.written, report.unchanged, report.removed = builder.writer.written, builder.writer.unchanged, builder.writer.removed
     report.seconds = time.perf_counter() - started
+    return report
+
+
+def _unchanged_report(out_dir: Path, state: ContentWriter, seconds: float) -> SiteReport:
+    report = SiteReport(out_dir, unchanged=len(state.previous), seconds=seconds)
+    for relative in state.previous:
+        folder, _, name = relative.partition("/")
+        if name and name != "index.html" and folder != "assets":  # an entity's page
+            report.pages += 1
+            report.by_type[folder] = report.by_type.get(folder, 0) + 1
     return report
