@@ -376,5 +376,7 @@ def layer_indexes(builder: SiteBuilder) -> None:
                    c["cohort_year"]] for c in classes]}])
 
 
-STEPS = (school_pages, college_pages, major_pages, teacher_pages, teaching_class_and_course_pages,
-         student_and_class_pages, overview, layer_indexes)
+# The students' and teaching classes' units go to the worker processes first; this process
+# builds the rest meanwhile.
+STEPS = (student_and_class_pages, teaching_class_and_course_pages, school_pages, college_pages, major_pages,
+         teacher_pages, overview, layer_indexes)
