@@ -13,7 +13,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from itertools import groupby
+from operator import attrgetter
+from typing import Iterable, Iterator, NamedTuple
 
 import duckdb
 
@@ -195,6 +197,28 @@ class ReportData:
         sql += " order by entity_id, indicator_code, period"
         return [StatusRow(*row) for row in self.connection.execute(sql, parameters).fetchall()]
 
+    def stream_status_rows(self, entity_type: str, unit_id: str, batch: int = 10_000) -> Iterator[StatusRow]:
+        """`status_rows` of one unit a batch at a time, in the same order: a college's students have
+        hundreds of thousands of rows, and a page needs only its own entity's."""
+        codes = self.codes_of(entity_type)
+        if not codes:
+            return
+        cursor = self.connection.cursor()  # its own cursor: other queries may run while this one is read
+        try:
+            cursor.execute(f"select {', '.join(STATUS_COLUMNS)} from marts.mart_quality__status "
+                           "where indicator_code in (select unnest(?::varchar[])) and entity_id <> ? and unit_id = ? "
+                           "order by entity_id, indicator_code, period", [codes, NO_DATA_ENTITY, unit_id])
+            while rows := cursor.fetchmany(batch):
+                yield from map(StatusRow._make, rows)
+        finally:
+            cursor.close()
+
+    def entities_of_unit(self, entity_type: str, unit_id: str) -> set[str]:
+        """The entities of a type with rows in one unit."""
+        return {row[0] for row in self.connection.execute(
+            "select distinct entity_id from marts.mart_quality__status where indicator_code in (select unnest(?::varchar[])) "
+            "and entity_id <> ? and unit_id = ?", [self.codes_of(entity_type), NO_DATA_ENTITY, unit_id]).fetchall()}
+
     def status_rows_for_code(self, code: str) -> list[StatusRow]:
         return [StatusRow(*row) for row in self.connection.execute(
             f"select {', '.join(STATUS_COLUMNS)} from marts.mart_quality__status where indicator_code = ? "
@@ -303,12 +327,10 @@ class ReportData:
         return by_entity
 
 
-def group_by_entity(rows: list[StatusRow]) -> Iterator[tuple[str, list[StatusRow]]]:
-    start = 0
-    for index in range(1, len(rows) + 1):
-        if index == len(rows) or rows[index].entity_id != rows[start].entity_id:
-            yield rows[start].entity_id, rows[start:index]
-            start = index
+def group_by_entity(rows: Iterable[StatusRow]) -> Iterator[tuple[str, list[StatusRow]]]:
+    """Consecutive rows of the same entity (the rows come ordered by entity), from a list or a stream."""
+    for entity_id, group in groupby(rows, key=attrgetter("entity_id")):
+        yield entity_id, list(group)
 
 
 def course_means(rows: list[StatusRow], points: dict[str, ControlPoint]) -> list[StatusRow]:

@@ -221,10 +221,16 @@ def student_unit_pages(builder: SiteBuilder, unit: str) -> None:
         "from core.dim_class as c left join core.dim_major as m using (major_id) where c.department_code = ? or c.class_id in "
         "(select class_id from core.dim_student where department_code = ?)", [unit, unit])}
     students = {s["student_number"]: s for s in data.students(unit)}
-    rows_by_student = dict(group_by_entity(data.status_rows("student", unit_id=unit)))
+    # The unit's rows are read as a stream in student order, one student's rows in memory at a time.
+    with_rows = data.entities_of_unit("student", unit)
+    stream = group_by_entity(data.stream_status_rows("student", unit))
+    upcoming = next(stream, None)
     class_members: dict[str, list[list]] = {class_id: [] for class_id in class_info}
-    for entity_id in sorted(set(students) | set(rows_by_student)):
-        entity_rows = rows_by_student.get(entity_id, [])
+    for entity_id in sorted(set(students) | with_rows):
+        entity_rows: list[StatusRow] = []
+        if upcoming is not None and upcoming[0] == entity_id:
+            entity_rows = upcoming[1]
+            upcoming = next(stream, None)
         student = students.get(entity_id, {})
         if not entity_rows:  # no value yet (or any more): listed in its class, no page of its own
             if student.get("class_id") in class_members:
@@ -247,6 +253,8 @@ def student_unit_pages(builder: SiteBuilder, unit: str) -> None:
         facts.append(("学籍状态", student.get("register_status_zh") or "—", None))
         name = student.get("student_name") or (entity_rows[0].entity_name if entity_rows else "") or entity_id
         builder.entity_page("student", entity_id, name, entity_rows, crumbs=crumbs, facts=facts)
+    if upcoming is not None:
+        raise RuntimeError(f"学生 {upcoming[0]} 的行未按学号顺序读出")  # the stream and the ids disagree on order
     for class_id, members in class_members.items():
         info = class_info[class_id]
         if info.get("department_code") not in (unit, None):
