@@ -213,6 +213,27 @@ class ReportData:
         finally:
             cursor.close()
 
+    def teaching_class_rows_by_course(self, batch: int = 10_000) -> Iterator[tuple[str, list[StatusRow]]]:
+        """The teaching classes' rows, one course at a time (each course's rows ordered as `status_rows`
+        orders them), read as a stream: the whole school's would be hundreds of MiB."""
+        codes = self.codes_of("teaching_class")
+        if not codes:
+            return
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(f"""
+                select t.course_id, s.* from (
+                    select {', '.join(STATUS_COLUMNS)} from marts.mart_quality__status
+                    where indicator_code in (select unnest(?::varchar[])) and entity_id <> ?
+                ) as s join core.dim_teaching_class as t on t.teaching_class_id = s.entity_id
+                where t.course_id is not null
+                order by t.course_id, s.entity_id, s.indicator_code, s.period""", [codes, NO_DATA_ENTITY])
+            rows = (row for rows in iter(lambda: cursor.fetchmany(batch), []) for row in rows)
+            for course_id, group in groupby(rows, key=lambda row: row[0]):
+                yield course_id, [StatusRow._make(row[1:]) for row in group]
+        finally:
+            cursor.close()
+
     def entities_of_unit(self, entity_type: str, unit_id: str) -> set[str]:
         """The entities of a type with rows in one unit."""
         return {row[0] for row in self.connection.execute(

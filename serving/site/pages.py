@@ -7,6 +7,7 @@ class → course and teacher → college. Names come from `core.dim_*`; figures 
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import chain
 
 from serving import charts
 from serving.report_data import ACHIEVEMENT_CODES, LAYER_ZH, STATUSES, StatusRow, course_means, group_by_entity
@@ -143,19 +144,17 @@ def teaching_class_and_course_pages(builder: SiteBuilder) -> None:
         "select teaching_class_id, teaching_class_name, course_id, course_code, course_name, term_name, teacher_staff_id, "
         "teacher_name, offering_department_code from core.dim_teaching_class")}
     codes = data.codes_of("teaching_class")
-    course_rows: dict[str, list[StatusRow]] = defaultdict(list)
-    for row in data.status_rows("teaching_class"):
-        course_id = classes.get(row.entity_id, {}).get("course_id")
-        if course_id:
-            course_rows[course_id].append(row)
-    courses = data.table("select course_id, course_code, course_name, offering_department_code, course_type_zh, credits "
-                         "from core.dim_course order by course_code")
+    courses = {c["course_id"]: c for c in data.table(
+        "select course_id, course_code, course_name, offering_department_code, course_type_zh, credits "
+        "from core.dim_course order by course_code")}
     by_course = defaultdict(list)
     for info in classes.values():
         by_course[info["course_id"]].append(info)
-    for course in courses:
-        course_id = course["course_id"]
-        rows = course_rows.get(course_id, [])
+    # The courses with rows as their rows stream in (one course's rows in memory at a time), then the others.
+    for course_id, rows in chain(data.teaching_class_rows_by_course(), ((c, []) for c in list(courses))):
+        course = courses.pop(course_id, None)
+        if course is None:  # not in the course dimension, or already built
+            continue
         latest = defaultdict(list)
         for row in rows:
             latest[row.entity_id].append(row)
