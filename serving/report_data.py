@@ -13,12 +13,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from itertools import groupby
+from operator import attrgetter
+from typing import Iterable, Iterator, NamedTuple
 
 import duckdb
 
 from alerting.ledger import WarningRow, load_warnings
 from expectations.registry import ControlPoint, control_point_from_row
+from serving.report_files import content_key
 
 LAYER_ZH = {"school": "学校", "major": "专业", "course": "课程", "teacher": "教师", "student": "学生"}
 LAYERS = tuple(LAYER_ZH)
@@ -194,6 +197,49 @@ class ReportData:
         sql += " order by entity_id, indicator_code, period"
         return [StatusRow(*row) for row in self.connection.execute(sql, parameters).fetchall()]
 
+    def stream_status_rows(self, entity_type: str, unit_id: str, batch: int = 10_000) -> Iterator[StatusRow]:
+        """`status_rows` of one unit a batch at a time, in the same order: a college's students have
+        hundreds of thousands of rows, and a page needs only its own entity's."""
+        codes = self.codes_of(entity_type)
+        if not codes:
+            return
+        cursor = self.connection.cursor()  # its own cursor: other queries may run while this one is read
+        try:
+            cursor.execute(f"select {', '.join(STATUS_COLUMNS)} from marts.mart_quality__status "
+                           "where indicator_code in (select unnest(?::varchar[])) and entity_id <> ? and unit_id = ? "
+                           "order by entity_id, indicator_code, period", [codes, NO_DATA_ENTITY, unit_id])
+            while rows := cursor.fetchmany(batch):
+                yield from map(StatusRow._make, rows)
+        finally:
+            cursor.close()
+
+    def teaching_class_rows_by_course(self, batch: int = 10_000) -> Iterator[tuple[str, list[StatusRow]]]:
+        """The teaching classes' rows, one course at a time (each course's rows ordered as `status_rows`
+        orders them), read as a stream: the whole school's would be hundreds of MiB."""
+        codes = self.codes_of("teaching_class")
+        if not codes:
+            return
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(f"""
+                select t.course_id, s.* from (
+                    select {', '.join(STATUS_COLUMNS)} from marts.mart_quality__status
+                    where indicator_code in (select unnest(?::varchar[])) and entity_id <> ?
+                ) as s join core.dim_teaching_class as t on t.teaching_class_id = s.entity_id
+                where t.course_id is not null
+                order by t.course_id, s.entity_id, s.indicator_code, s.period""", [codes, NO_DATA_ENTITY])
+            rows = (row for rows in iter(lambda: cursor.fetchmany(batch), []) for row in rows)
+            for course_id, group in groupby(rows, key=lambda row: row[0]):
+                yield course_id, [StatusRow._make(row[1:]) for row in group]
+        finally:
+            cursor.close()
+
+    def entities_of_unit(self, entity_type: str, unit_id: str) -> set[str]:
+        """The entities of a type with rows in one unit."""
+        return {row[0] for row in self.connection.execute(
+            "select distinct entity_id from marts.mart_quality__status where indicator_code in (select unnest(?::varchar[])) "
+            "and entity_id <> ? and unit_id = ?", [self.codes_of(entity_type), NO_DATA_ENTITY, unit_id]).fetchall()}
+
     def status_rows_for_code(self, code: str) -> list[StatusRow]:
         return [StatusRow(*row) for row in self.connection.execute(
             f"select {', '.join(STATUS_COLUMNS)} from marts.mart_quality__status where indicator_code = ? "
@@ -260,6 +306,22 @@ class ReportData:
             group by indicator_code, period order by indicator_code, period
         """)
 
+    def fingerprint(self, tables: tuple[str, ...], warning_fields: tuple[str, ...]) -> str:
+        """A hash of what a report reads: the judged values (the columns it shows, rounded as
+        `status_rows` rounds them), every row of `tables`, the registry and the named fields of
+        the ledger's warnings. Order-independent sums of row hashes: one pass over each table."""
+        def summary(expression: str, source: str) -> tuple:
+            return self.connection.execute(
+                f"select count(*), bit_xor(hash({expression})), sum(hash({expression})::hugeint)::varchar "
+                f"from {source}").fetchone()
+
+        parts = [summary(", ".join(c.split(" as ")[0] for c in STATUS_COLUMNS) + ", entity_type",
+                         "marts.mart_quality__status")]
+        parts += [summary("t", f"{table} as t") for table in tables]
+        warnings = sorted(tuple(getattr(w, name) for name in warning_fields) for w in self.warnings)
+        return content_key(parts, list(self.control_points.values()), self.departments,
+                           {code: refs for code, refs in sorted(self.references.items())}, warnings)
+
     def built_at(self) -> str:
         return datetime.now().strftime("%Y-%m-%d %H:%M")
 
@@ -286,12 +348,10 @@ class ReportData:
         return by_entity
 
 
-def group_by_entity(rows: list[StatusRow]) -> Iterator[tuple[str, list[StatusRow]]]:
-    start = 0
-    for index in range(1, len(rows) + 1):
-        if index == len(rows) or rows[index].entity_id != rows[start].entity_id:
-            yield rows[start].entity_id, rows[start:index]
-            start = index
+def group_by_entity(rows: Iterable[StatusRow]) -> Iterator[tuple[str, list[StatusRow]]]:
+    """Consecutive rows of the same entity (the rows come ordered by entity), from a list or a stream."""
+    for entity_id, group in groupby(rows, key=attrgetter("entity_id")):
+        yield entity_id, list(group)
 
 
 def course_means(rows: list[StatusRow], points: dict[str, ControlPoint]) -> list[StatusRow]:

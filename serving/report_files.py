@@ -51,6 +51,10 @@ class ContentWriter:
     root: Path
     version: str  # code_version of the renderer; a new version rebuilds every file
     previous: dict[str, str] = field(default_factory=dict)
+    # Fingerprint of everything the last complete build read; equal inputs (and every file still
+    # on disk) mean there is nothing to do, without hashing each file's inputs.
+    inputs: str = ""
+    previous_inputs: str = ""
     current: dict[str, str] = field(default_factory=dict)
     written: int = 0
     unchanged: int = 0
@@ -61,14 +65,21 @@ class ContentWriter:
         root = Path(root)
         state_path = root / STATE_FILE
         previous: dict[str, str] = {}
+        previous_inputs = ""
         if state_path.exists():
             try:
                 state = json.loads(state_path.read_text(encoding="utf-8"))
                 if state.get("version") == version:
                     previous = dict(state.get("files", {}))
+                    previous_inputs = state.get("inputs", "")
             except (OSError, ValueError):
                 previous = {}
-        return cls(root=root, version=version, previous=previous)
+        return cls(root=root, version=version, previous=previous, previous_inputs=previous_inputs)
+
+    def up_to_date(self, inputs: str) -> bool:
+        """True when the last build read the same inputs and all it wrote is still on disk."""
+        return bool(inputs) and inputs == self.previous_inputs and all(
+            (self.root / relative).exists() for relative in self.previous)
 
     def is_current(self, relative: str, key: str) -> bool:
         """True (and recorded as produced) when the file is on disk and was made from the same inputs."""
@@ -94,5 +105,5 @@ class ContentWriter:
             if target.exists():
                 target.unlink()
                 self.removed += 1
-        state = {"version": self.version, "files": dict(sorted(self.current.items()))}
+        state = {"version": self.version, "inputs": self.inputs, "files": dict(sorted(self.current.items()))}
         atomic_write(self.root / STATE_FILE, json.dumps(state, ensure_ascii=False).encode("utf-8"))

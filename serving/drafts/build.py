@@ -190,7 +190,7 @@ class DraftsBuilder:
         labels = ["本值", "学院平均", "全校平均", *(p.unit for p in self.points.values()),
                   *(r.label_zh for refs in data.references.values() for r in refs)]
         self.rasteriser = ChartRasteriser("".join(labels))
-        self.version = code_version(HERE, Path(charts.__file__))
+        self.version = drafts_version()
 
     def _mean(self, code: str, unit_id: str | None, period: str) -> float | None:
         found = self.comparisons.get((code, unit_id, period))
@@ -333,6 +333,17 @@ class DraftsBuilder:
         return title, doc.save()
 
 
+def drafts_version() -> str:
+    return code_version(HERE, Path(charts.__file__), HERE.parent / "report_data.py")
+
+
+# What the drafts read besides the status mart, the registry and the ledger.
+DRAFT_TABLES = ("core.dim_school_year", "core.dim_course", "core.dim_teaching_class")
+# The ledger's fields a draft shows or counts by.
+DRAFT_WARNING_FIELDS = ("id", "indicator_code", "entity_id", "period", "first_seen", "last_value", "worst_value",
+                        "warning_value", "state", "resolved_at", "resolution", "resolution_kind")
+
+
 def _entities(data: ReportData, entity_type: str, entity_ids: list[str] | None):
     """(entity id, name, unit name, rows) of every entity of a type, one unit at a time for students."""
     if entity_type == "course":
@@ -372,9 +383,16 @@ def build_drafts(database: Path, ledger: Path | None, out_dir: Path, layer: str,
         known = {r["school_year"] for r in data.table("select school_year from core.dim_school_year")}
         if period not in known:
             raise ValueError(f"数据中心没有学年 {period}（已有：{'、'.join(sorted(known)) or '无'}）")
-        builder = DraftsBuilder(data, folder, site_base_url)
-        writer = ContentWriter.open(folder, builder.version)
         owner = next((data.department_name(c.owner_department_code) for c in data.calendar if c.layer == layer), "")
+        whole_layer = entity_ids is None and entity_drafts
+        inputs = content_key(data.fingerprint(DRAFT_TABLES, DRAFT_WARNING_FIELDS), layer, period, owner, site_base_url)
+        writer = ContentWriter.open(folder, drafts_version())
+        if whole_layer and writer.up_to_date(inputs):  # nothing a draft of this layer reads has changed
+            report.drafts = report.unchanged = len(writer.previous)
+            report.files = [folder / relative for relative in writer.previous]
+            report.seconds = time.perf_counter() - started
+            return report
+        builder = DraftsBuilder(data, folder, site_base_url)
         try:
             if entity_ids is None:
                 relative = f"00_{_file_name(LAYER_ZH[layer] + '层面诊改报告')}_{period}.docx"
@@ -408,7 +426,9 @@ def build_drafts(database: Path, ledger: Path | None, out_dir: Path, layer: str,
                         writer.write(relative, made[1], key)
                         report.drafts += 1
                         report.files.append(folder / relative)
-            writer.finish(prune=entity_ids is None and entity_drafts)
+            if whole_layer:
+                writer.inputs = inputs
+            writer.finish(prune=whole_layer)
         finally:
             builder.rasteriser.close()
     report.written, report.unchanged, report.charts = writer.written, writer.unchanged, builder.rasteriser.count

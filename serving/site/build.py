@@ -59,8 +59,22 @@ class SiteReport:
         return self.path / "index.html"
 
 
+class _PageEnvironment(Environment):
+    """Jinja2 with `a.b` on a dict looked up as a key first: the pages' views are dicts, and the
+    default (attribute first, then key) raises and catches an AttributeError on each of the
+    hundreds of lookups a page makes."""
+
+    def getattr(self, obj, attribute):
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 def _environment() -> Environment:
-    environment = Environment(
+    environment = _PageEnvironment(
         loader=FileSystemLoader(HERE / "templates"), autoescape=True, undefined=StrictUndefined,
         trim_blocks=True, lstrip_blocks=True,
     )
@@ -84,26 +98,36 @@ def _warning_view(warning: WarningRow, points: dict[str, ControlPoint]) -> dict:
 
 
 class SiteBuilder:
-    def __init__(self, data: ReportData, out_dir: Path, workers: int = 1, built_at: str | None = None):
+    def __init__(self, data: ReportData, out_dir: Path, workers: int = 1, built_at: str | None = None,
+                 shared: dict | None = None):
         self.data = data
         self.workers = workers
         self.out_dir = Path(out_dir)
         self.environment = _environment()
         self.templates = {name: self.environment.get_template(f"{name}.html.j2") for name in ("entity", "overview", "index")}
-        version = code_version(HERE / "templates", HERE / "static", Path(charts.__file__), Path(__file__),
-                               Path(__file__).with_name("links.py"))
-        self.writer = ContentWriter.open(self.out_dir, version)
-        self.comparisons = data.comparisons()
-        self.warnings = data.warnings_by_entity()
+        self.writer = ContentWriter.open(self.out_dir, site_version())
         self.points = data.control_points
         self.order = {code: index for index, code in enumerate(data.control_points)}  # the registry's order
-        # Students and teaching classes get a page when they have a value (tens of thousands have
-        # none: graduated, not yet taught); every other kind of entity always has one.
-        self.with_pages = data.entities_with_values(PAGE_WHEN_VALUED)
-        self.school_name = self._school_name()
-        self.built_at = built_at or data.built_at()
+        if shared is None:  # a worker process gets these from the parent rather than querying again
+            shared = {
+                "comparisons": data.comparisons(),
+                "warnings": data.warnings_by_entity(),
+                # Students and teaching classes get a page when they have a value (tens of thousands
+                # have none: graduated, not yet taught); every other kind of entity always has one.
+                "with_pages": data.entities_with_values(PAGE_WHEN_VALUED),
+                "school_name": self._school_name(),
+                "built_at": built_at or data.built_at(),
+            }
+        self.shared = shared
+        self.comparisons = shared["comparisons"]
+        self.warnings = shared["warnings"]
+        self.with_pages = shared["with_pages"]
+        self.school_name = shared["school_name"]
+        self.built_at = shared["built_at"]
         self.report = SiteReport(self.out_dir)
         self.font_css = "charts-font.css"
+        self._pool: ProcessPoolExecutor | None = None
+        self._pending: list = []
 
     def _school_name(self) -> str:
         rows = self.data.table(
@@ -228,23 +252,36 @@ class SiteBuilder:
 
     def run_units(self, build_unit: Callable[["SiteBuilder", str], None], units: list[str]) -> None:
         """Build the pages of each unit, in `workers` processes when there are several: the student
-        pages are most of the site, and each process reads only its unit's rows."""
+        and teaching-class pages are most of the site, and each process reads only its unit's rows.
+        With workers the units are handed over and this returns at once, so this process builds the
+        other pages meanwhile; `finish_units` collects what the workers made."""
         if self.workers <= 1 or len(units) <= 1:
             for unit in units:
                 build_unit(self, unit)
             return
-        context = multiprocessing.get_context("spawn")  # no fork of a process that may run threads (Dagster)
-        arguments = (str(self.data.database), str(self.data.ledger) if self.data.ledger else None, str(self.out_dir),
-                     self.built_at)
+        if self._pool is None:  # one pool for the whole build: each worker starts (imports, connects) once
+            context = multiprocessing.get_context("spawn")  # no fork of a process that may run threads (Dagster)
+            arguments = (str(self.data.database), str(self.out_dir), self.shared)
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start_worker,
+                                             initargs=arguments)
         task = (build_unit.__module__, build_unit.__name__)
-        with ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start_worker, initargs=arguments) as pool:
-            for current, written, unchanged, by_type in pool.map(_run_unit, [task] * len(units), units):
+        self._pending += [self._pool.submit(_run_unit, task, unit) for unit in units]
+
+    def finish_units(self) -> None:
+        try:
+            for future in self._pending:
+                current, written, unchanged, by_type = future.result()
                 self.writer.current.update(current)
                 self.writer.written += written
                 self.writer.unchanged += unchanged
                 for entity_type, count in by_type.items():
                     self.report.by_type[entity_type] = self.report.by_type.get(entity_type, 0) + count
                     self.report.pages += count
+        finally:
+            self._pending = []
+            if self._pool is not None:
+                self._pool.shutdown(cancel_futures=True)
+                self._pool = None
 
     def write_static(self) -> None:
         css = (HERE / "static" / "site.css").read_text(encoding="utf-8") + "\n" + charts.CHART_CSS + "\n"
@@ -265,12 +302,29 @@ class SiteBuilder:
         self.writer.write(relative, html, key)
 
 
+# What the pages read besides the status mart, the registry and the ledger (pages.py's queries).
+SITE_TABLES = ("core.dim_department", "core.dim_major", "core.dim_class", "core.dim_student", "core.dim_staff",
+               "core.dim_course", "core.dim_teaching_class")
+# The ledger's fields a page, an index or the overview shows or counts by (not last_seen, which
+# moves every night a warning persists).
+SHOWN_WARNING_FIELDS = ("id", "indicator_code", "entity_id", "period", "entity_name", "unit_name",
+                        "owner_department_code", "last_value", "worst_value", "warning_value", "state", "first_seen",
+                        "resolution")
+
+
+def site_version() -> str:
+    return code_version(HERE / "templates", HERE / "static", Path(charts.__file__), Path(__file__),
+                        Path(__file__).with_name("links.py"), Path(__file__).with_name("pages.py"),
+                        HERE.parent / "report_data.py")
+
+
 _WORKER: SiteBuilder | None = None
 
 
-def _start_worker(database: str, ledger: str | None, out_dir: str, built_at: str) -> None:
+def _start_worker(database: str, out_dir: str, shared: dict) -> None:
     global _WORKER
-    _WORKER = SiteBuilder(ReportData(Path(database), Path(ledger) if ledger else None), Path(out_dir), built_at=built_at)
+    # The ledger's warnings come in `shared`, grouped by entity, as does everything else read once.
+    _WORKER = SiteBuilder(ReportData(Path(database)), Path(out_dir), shared=shared)
 
 
 def _run_unit(task: tuple[str, str], unit: str) -> tuple[dict, int, int, dict]:
@@ -312,16 +366,34 @@ def build_site(database: Path, ledger: Path | None, out_dir: Path, progress: Cal
     """Build (or bring up to date) the whole site from the warehouse or snapshot at `database`."""
     started = time.perf_counter()
     with ReportData(database, ledger) as data:
+        inputs = data.fingerprint(SITE_TABLES, SHOWN_WARNING_FIELDS)
+        state = ContentWriter.open(Path(out_dir), site_version())
+        if state.up_to_date(inputs):  # nothing the site reads changed since the last complete build
+            return _unchanged_report(Path(out_dir), state, time.perf_counter() - started)
         builder = SiteBuilder(data, out_dir, workers=workers)
         from serving.site import pages
 
-        for step in pages.STEPS:
-            if progress:
-                progress(step.__name__)
-            step(builder)
+        try:
+            for step in pages.STEPS:
+                if progress:
+                    progress(step.__name__)
+                step(builder)
+        finally:
+            builder.finish_units()
         builder.write_static()
+        builder.writer.inputs = inputs
         builder.writer.finish()
     report = builder.report
     report.written, report.unchanged, report.removed = builder.writer.written, builder.writer.unchanged, builder.writer.removed
     report.seconds = time.perf_counter() - started
+    return report
+
+
+def _unchanged_report(out_dir: Path, state: ContentWriter, seconds: float) -> SiteReport:
+    report = SiteReport(out_dir, unchanged=len(state.previous), seconds=seconds)
+    for relative in state.previous:
+        folder, _, name = relative.partition("/")
+        if name and name != "index.html" and folder != "assets":  # an entity's page
+            report.pages += 1
+            report.by_type[folder] = report.by_type.get(folder, 0) + 1
     return report

@@ -7,6 +7,7 @@ class → course and teacher → college. Names come from `core.dim_*`; figures 
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import chain
 
 from serving import charts
 from serving.report_data import ACHIEVEMENT_CODES, LAYER_ZH, STATUSES, StatusRow, course_means, group_by_entity
@@ -143,19 +144,17 @@ def teaching_class_and_course_pages(builder: SiteBuilder) -> None:
         "select teaching_class_id, teaching_class_name, course_id, course_code, course_name, term_name, teacher_staff_id, "
         "teacher_name, offering_department_code from core.dim_teaching_class")}
     codes = data.codes_of("teaching_class")
-    course_rows: dict[str, list[StatusRow]] = defaultdict(list)
-    for row in data.status_rows("teaching_class"):
-        course_id = classes.get(row.entity_id, {}).get("course_id")
-        if course_id:
-            course_rows[course_id].append(row)
-    courses = data.table("select course_id, course_code, course_name, offering_department_code, course_type_zh, credits "
-                         "from core.dim_course order by course_code")
+    courses = {c["course_id"]: c for c in data.table(
+        "select course_id, course_code, course_name, offering_department_code, course_type_zh, credits "
+        "from core.dim_course order by course_code")}
     by_course = defaultdict(list)
     for info in classes.values():
         by_course[info["course_id"]].append(info)
-    for course in courses:
-        course_id = course["course_id"]
-        rows = course_rows.get(course_id, [])
+    # The courses with rows as their rows stream in (one course's rows in memory at a time), then the others.
+    for course_id, rows in chain(data.teaching_class_rows_by_course(), ((c, []) for c in list(courses))):
+        course = courses.pop(course_id, None)
+        if course is None:  # not in the course dimension, or already built
+            continue
         latest = defaultdict(list)
         for row in rows:
             latest[row.entity_id].append(row)
@@ -221,10 +220,16 @@ def student_unit_pages(builder: SiteBuilder, unit: str) -> None:
         "from core.dim_class as c left join core.dim_major as m using (major_id) where c.department_code = ? or c.class_id in "
         "(select class_id from core.dim_student where department_code = ?)", [unit, unit])}
     students = {s["student_number"]: s for s in data.students(unit)}
-    rows_by_student = dict(group_by_entity(data.status_rows("student", unit_id=unit)))
+    # The unit's rows are read as a stream in student order, one student's rows in memory at a time.
+    with_rows = data.entities_of_unit("student", unit)
+    stream = group_by_entity(data.stream_status_rows("student", unit))
+    upcoming = next(stream, None)
     class_members: dict[str, list[list]] = {class_id: [] for class_id in class_info}
-    for entity_id in sorted(set(students) | set(rows_by_student)):
-        entity_rows = rows_by_student.get(entity_id, [])
+    for entity_id in sorted(set(students) | with_rows):
+        entity_rows: list[StatusRow] = []
+        if upcoming is not None and upcoming[0] == entity_id:
+            entity_rows = upcoming[1]
+            upcoming = next(stream, None)
         student = students.get(entity_id, {})
         if not entity_rows:  # no value yet (or any more): listed in its class, no page of its own
             if student.get("class_id") in class_members:
@@ -247,6 +252,8 @@ def student_unit_pages(builder: SiteBuilder, unit: str) -> None:
         facts.append(("学籍状态", student.get("register_status_zh") or "—", None))
         name = student.get("student_name") or (entity_rows[0].entity_name if entity_rows else "") or entity_id
         builder.entity_page("student", entity_id, name, entity_rows, crumbs=crumbs, facts=facts)
+    if upcoming is not None:
+        raise RuntimeError(f"学生 {upcoming[0]} 的行未按学号顺序读出")  # the stream and the ids disagree on order
     for class_id, members in class_members.items():
         info = class_info[class_id]
         if info.get("department_code") not in (unit, None):
@@ -376,5 +383,7 @@ def layer_indexes(builder: SiteBuilder) -> None:
                    c["cohort_year"]] for c in classes]}])
 
 
-STEPS = (school_pages, college_pages, major_pages, teacher_pages, teaching_class_and_course_pages,
-         student_and_class_pages, overview, layer_indexes)
+# The students' and teaching classes' units go to the worker processes first; this process
+# builds the rest meanwhile.
+STEPS = (student_and_class_pages, teaching_class_and_course_pages, school_pages, college_pages, major_pages,
+         teacher_pages, overview, layer_indexes)

@@ -211,6 +211,46 @@ def test_a_rebuild_without_change_writes_nothing_and_a_changed_warning_rewrites_
     assert "已确认" in (site / page_path(entity_type, warning.entity_id)).read_text(encoding="utf-8")
 
 
+def _rewritten(site: Path, before: dict[Path, int]) -> list[str]:
+    return sorted(str(p.relative_to(site)) for p in site.rglob("*.html") if p.stat().st_mtime_ns != before.get(p))
+
+
+def test_a_rebuild_renders_nothing_without_change_and_only_the_pages_showing_a_changed_entity(synced_school, tmp_path):
+    settings = synced_school.settings
+    snapshot, ledger, site = tmp_path / "snapshot.duckdb", tmp_path / "ledger.sqlite", tmp_path / "site"
+    shutil.copy(settings.snapshot, snapshot)
+    shutil.copy(settings.ledger, ledger)
+    first = build_site(snapshot, ledger, site, workers=2)
+    assert first.written > first.pages > 0
+    again = build_site(snapshot, ledger, site, workers=2)
+    assert (again.written, again.removed, again.pages) == (0, 0, first.pages)
+
+    with duckdb.connect(str(snapshot)) as con:
+        # A student in a class, and the latest row of one of its control points: its numerator is
+        # shown in that student's own table and nowhere else.
+        student, class_id, code, period = con.execute("""
+            select q.entity_id, s.class_id, q.indicator_code, q.period from marts.mart_quality__status as q
+            join core.dim_student as s on s.student_number = q.entity_id
+            where q.entity_type = 'student' and q.numerator is not null and s.class_id is not null
+            qualify q.period = max(q.period) over (partition by q.entity_id, q.indicator_code)
+            order by q.entity_id, q.indicator_code limit 1""").fetchone()
+        con.execute("update marts.mart_quality__status set numerator = numerator + 1 where entity_type = 'student' "
+                    "and entity_id = ? and indicator_code = ? and period = ?", [student, code, period])
+    before = {p: p.stat().st_mtime_ns for p in site.rglob("*.html")}
+    changed = build_site(snapshot, ledger, site, workers=2)
+    assert _rewritten(site, before) == [page_path("student", student)]
+    assert changed.written == 1 and changed.pages == first.pages
+
+    # The student's name is on its page and in its class's list of students.
+    with duckdb.connect(str(snapshot)) as con:
+        con.execute("update core.dim_student set student_name = '改名测试' where student_number = ?", [student])
+    before = {p: p.stat().st_mtime_ns for p in site.rglob("*.html")}
+    renamed = build_site(snapshot, ledger, site, workers=1)
+    assert _rewritten(site, before) == sorted([page_path("class", class_id), page_path("student", student)])
+    assert renamed.written == 2
+    assert "改名测试" in (site / page_path("class", class_id)).read_text(encoding="utf-8")
+
+
 def test_the_sync_says_where_the_site_is(synced_school):
     from orchestration.run_once import format_summary
 
