@@ -19,6 +19,8 @@ from email.utils import format_datetime
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from zhengai.clock import school_time
+
 KIND_LABELS = {"new": "新增", "worse": "加重", "resolved": "解除", "reminder": "提醒", "escalation": "升级督办"}
 KIND_ORDER = ("new", "worse", "resolved", "reminder", "escalation")
 ENTITY_LABELS = {
@@ -294,7 +296,7 @@ def compose_digest(
     message["Subject"] = digest_subject(department_name, lines)
     message["From"] = sender
     message["To"] = recipient
-    message["Date"] = format_datetime(now if now.tzinfo else now.astimezone())
+    message["Date"] = format_datetime(school_time(now))
     message["Message-ID"] = stable_message_id(recipient, lines, sender)
     message.set_content(digest_text(department_name, lines, now))
     message.add_alternative(digest_html(department_name, lines, now), subtype="html")

@@ -37,6 +37,7 @@ from expectations.registry import (
 )
 from alerting.routing import STUDENT_ENTITY, Router, load_counsellors
 from serving.site.links import page_url
+from zhengai.clock import school_time
 
 
 @dataclass
@@ -157,7 +158,8 @@ def dispatch_warnings(
     page_base_url: str | None = None,
 ) -> DispatchReport:
     """Send each recipient one digest of what it has not been told (new, worse, resolved,
-    reminders, escalations); `now` is the school's local time, injected for tests."""
+    reminders, escalations); `now` is injected for tests (a naive one is school-local time)."""
+    now = school_time(now)
     points = {point.code: point for point in load_registry(warehouse)}
     departments = load_departments(warehouse)
     policy = policy or load_dispatch_policy(warehouse)

@@ -23,6 +23,7 @@ from openpyxl.styles import Font
 
 from alerting.ledger import CLOSED_BY_NOTE, CLOSED_BY_RECOVERY, WarningRow, load_warnings
 from expectations.registry import ControlPoint, Department
+from zhengai.clock import parse_school_time
 
 SCHOOL_YEAR = re.compile(r"^(\d{4})-(\d{4})$")
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -79,8 +80,8 @@ def belongs_to_period(warning_period: str, period: str, terms: dict[str, tuple[d
 
 
 def _days_to_resolution(warning: WarningRow) -> float:
-    opened = datetime.fromisoformat(warning.opened_at)
-    resolved = datetime.fromisoformat(warning.resolved_at)
+    opened = parse_school_time(warning.opened_at)
+    resolved = parse_school_time(warning.resolved_at)
     return (resolved - opened).total_seconds() / 86400
 
 

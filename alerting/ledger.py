@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
+from zhengai.clock import parse_school_time, school_stamp, school_time
+
 if TYPE_CHECKING:
     from expectations.registry import DispatchPolicy
     from expectations.suites import CheckOutcome
@@ -124,8 +126,8 @@ class WarningRow:
 
     def days_open(self, now: datetime) -> int:
         """Whole days since the current episode opened (until its resolution, if closed)."""
-        end = datetime.fromisoformat(self.resolved_at) if self.resolved_at and not self.is_open else now
-        return max((end - datetime.fromisoformat(self.opened_at)).days, 0)
+        end = parse_school_time(self.resolved_at) if self.resolved_at and not self.is_open else school_time(now)
+        return max((end - parse_school_time(self.opened_at)).days, 0)
 
 
 @dataclass(frozen=True)
@@ -158,10 +160,6 @@ def open_ledger(ledger: Path) -> Iterator[sqlite3.Connection]:
         yield connection
 
 
-def _timestamp(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds")
-
-
 # A sum taken in another order (DuckDB aggregates in parallel) differs in the last bits from
 # one build to the next: only a change beyond this relative margin makes a warning worse.
 WORSE_MARGIN = 1e-9
@@ -181,7 +179,7 @@ def _row(record: sqlite3.Row) -> WarningRow:
 def update_ledger(ledger: Path, outcomes: list[CheckOutcome], now: datetime) -> LedgerChanges:
     """Record this run's failing entities and resolve what recovered, in one transaction."""
     changes = LedgerChanges()
-    stamp = _timestamp(now)
+    stamp = school_stamp(now)
     with open_ledger(ledger) as connection, connection:
         for outcome in outcomes:
             _apply_outcome(connection, outcome, stamp, changes)
@@ -282,7 +280,7 @@ def acknowledge_warning(ledger: Path, warning_id: int, now: datetime) -> None:
     with open_ledger(ledger) as connection, connection:
         updated = connection.execute(
             "update warnings set state = ?, acknowledged_at = ? where id = ? and state in (?, ?)",
-            (ACKNOWLEDGED, _timestamp(now), warning_id, NEW, NOTIFIED),
+            (ACKNOWLEDGED, school_stamp(now), warning_id, NEW, NOTIFIED),
         ).rowcount
     if not updated:
         raise ValueError(f"预警 {warning_id} 不存在或不处于待确认状态")
@@ -298,7 +296,7 @@ def resolve_warning(ledger: Path, warning_id: int, note: str, now: datetime) -> 
             update warnings set state = ?, resolved_at = ?, resolution = ?, resolution_kind = ?
             where id = ? and state in {OPEN_STATES}
             """,
-            (RESOLVED, _timestamp(now), note.strip(), CLOSED_BY_NOTE, warning_id),
+            (RESOLVED, school_stamp(now), note.strip(), CLOSED_BY_NOTE, warning_id),
         ).rowcount
     if not updated:
         raise ValueError(f"预警 {warning_id} 不存在或已解除")
@@ -384,8 +382,8 @@ def _pending_kind(
         return None
     # Unchanged open warnings are not repeated every night: only once they have gone
     # `remind_after_days` without news to this recipient.
-    last_told = max(datetime.fromisoformat(r["sent_at"]) for r in told if r["kind"] in ("new", "worse", "reminder"))
-    if now - last_told >= timedelta(days=policy.remind_after_days):
+    last_told = max(parse_school_time(r["sent_at"]) for r in told if r["kind"] in ("new", "worse", "reminder"))
+    if school_time(now) - last_told >= timedelta(days=policy.remind_after_days):
         reminders = [r["round"] for r in told if r["kind"] == "reminder" and r["revision"] == warning.revision]
         return "reminder", max(reminders, default=0) + 1
     return None
@@ -396,7 +394,7 @@ def _escalation_due(warning: WarningRow, told: list[sqlite3.Row], now: datetime 
         return False
     if any(record["kind"] == "escalation" for record in told):
         return False  # once per episode
-    return now - datetime.fromisoformat(warning.opened_at) >= timedelta(days=policy.escalate_after_days)
+    return school_time(now) - parse_school_time(warning.opened_at) >= timedelta(days=policy.escalate_after_days)
 
 
 def pending_changes(
@@ -454,7 +452,7 @@ def pending_summary(ledger: Path, now: datetime, policy: DispatchPolicy | None) 
 
 def mark_notified(ledger: Path, changes: list[PendingChange], message_id: str, now: datetime) -> None:
     """Record a delivered digest: its changes are told, new warnings become 已通知."""
-    stamp = _timestamp(now)
+    stamp = school_stamp(now)
     with open_ledger(ledger) as connection, connection:
         connection.executemany(
             """

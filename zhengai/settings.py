@@ -15,6 +15,15 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 REGISTRY_DIR = DBT_PROJECT_DIR / "seeds"
 
 
+DEFAULT_SCHOOL_TIMEZONE = "Asia/Shanghai"
+
+
+def school_timezone_name(env: dict[str, str] | None = None) -> str:
+    """The IANA zone of the school's wall clock (schedules, ledger, e-mail dates)."""
+    env = os.environ if env is None else env
+    return env.get("ZHENGAI_TIMEZONE") or DEFAULT_SCHOOL_TIMEZONE
+
+
 def default_data_dir() -> Path:
     return Path(os.environ.get("ZHENGAI_DATA_DIR", REPO_ROOT / "data" / "demo"))
 

@@ -9,8 +9,12 @@ expectations, so the tests can cross-check the two.
 
 from __future__ import annotations
 
+import os
 import socket
+import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import pandas as pd
@@ -117,3 +121,19 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@contextmanager
+def host_clock_in_utc() -> Iterator[None]:
+    """The process's local time zone set to UTC, as on most servers, for the duration."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = before
+        time.tzset()

@@ -11,6 +11,7 @@ from alerting.improvement import belongs_to_period, improvement_report
 from alerting.ledger import acknowledge_warning, find_warnings, resolve_warning, update_ledger
 from expectations.registry import load_departments_csv, load_registry_csv
 from expectations.suites import validate_control_points
+from zhengai.clock import school_stamp
 
 from tests.expectations.expectations_testkit import CONTROL_POINTS_CSV, DEPARTMENTS_CSV, create_warehouse
 from tests.expectations.smtp_testkit import DEPARTMENTS, smtp_server
@@ -46,7 +47,7 @@ def test_closing_by_hand_is_told_once_with_the_note(tmp_path):
     assert student_office.subject == f"【质量预警】{DEPARTMENTS['202'].name_zh}：解除 1 条（旷课学时 1）"
     assert "已由责任部门关闭，改进说明：已约谈学生并联系家长，旷课已停止" in student_office.text
     (warning,) = find_warnings(ledger)
-    assert (warning.state, warning.resolution_kind, warning.acknowledged_at) == ("已解除", "note", day(1).isoformat())
+    assert (warning.state, warning.resolution_kind, warning.acknowledged_at) == ("已解除", "note", school_stamp(day(1)))
     with pytest.raises(ValueError):
         acknowledge_warning(ledger, warning.id, day(4))
 
