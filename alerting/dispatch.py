@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Iterator
 
 from alerting.delivery import DeliveryError, deliver, parse_smtp_url, server_unavailable
-from alerting.digest import DigestLine, compose_digest
+from alerting.context import load_entity_context
+from alerting.digest import DigestContact, DigestLine, compose_digest, deadlines
 from alerting.ledger import OPEN_STATES, CLOSED_BY_NOTE, PendingChange, WarningRow, find_warnings, mark_notified, pending_changes
 from expectations.registry import (
     DATA_CENTER_ROLE,
@@ -37,7 +38,7 @@ from expectations.registry import (
 )
 from alerting.routing import STUDENT_ENTITY, Router, load_counsellors
 from serving.site.links import page_url
-from zhengai.clock import school_time
+from zhengai.clock import parse_school_time, school_time
 
 
 @dataclass
@@ -94,7 +95,12 @@ def _digest_line(
     forwarded_from: str = "",
     round: int = 0,
     page_base_url: str | None = None,
+    policy: DispatchPolicy | None = None,
+    context: dict[tuple[str, str], str] | None = None,
 ) -> DigestLine:
+    respond_by, resolve_by = (
+        deadlines(warning.opened_at, policy.remind_after_days, policy.escalate_after_days) if policy else (None, None)
+    )
     return DigestLine(
         warning_id=warning.id,
         kind=kind,
@@ -120,6 +126,12 @@ def _digest_line(
         worst_value=warning.worst_value,
         round=round,
         page_url=page_url(page_base_url, point.entity_type, warning.entity_id) if page_base_url and point else "",
+        action=point.action_zh if point else "",
+        decimals=point.decimals if point else None,
+        context=(context or {}).get((point.entity_type, warning.entity_id), "") if point else "",
+        opened_on=parse_school_time(warning.opened_at).date(),
+        respond_by=respond_by,
+        resolve_by=resolve_by,
     )
 
 
@@ -181,6 +193,14 @@ def dispatch_warnings(
             for address in router(warning):
                 open_by_recipient[address].append(warning)
 
+        told = [change.warning for changes in by_recipient.values() for change in changes]
+        listed = [warning for warnings in open_by_recipient.values() for warning in warnings]
+        context = load_entity_context(warehouse, {
+            (points[w.indicator_code].entity_type, w.entity_id) for w in told + listed if w.indicator_code in points
+        })
+        office = router.quality_office
+        contact = DigestContact(office.contact or office.name_zh, office.email)
+
         report = DispatchReport()
         fallback_counts: Counter[str] = Counter()
         server_down: str | None = None  # once the server is unreachable, the rest wait for the next dispatch
@@ -199,13 +219,14 @@ def dispatch_warnings(
                 point = points.get(change.warning.indicator_code)
                 lines.append(
                     _digest_line(change.warning, change.kind, point, now, owner_name(change.warning),
-                                 "、".join(map(router.name_of, forwarded)), change.round, page_base_url)
+                                 "、".join(map(router.name_of, forwarded)), change.round, page_base_url, policy, context)
                 )
             open_list = [
-                _digest_line(warning, "open", points.get(warning.indicator_code), now, owner_name(warning))
+                _digest_line(warning, "open", points.get(warning.indicator_code), now, owner_name(warning),
+                             policy=policy, context=context)
                 for warning in open_by_recipient.get(address, [])
             ]
-            message = compose_digest(address, sender, recipient.name, lines, now, open_list)
+            message = compose_digest(address, sender, recipient.name, lines, now, open_list, contact)
             try:
                 path = deliver(message, outbox, settings, _file_stem(now, recipient.key), retries=retries, backoff_seconds=backoff_seconds)
             except (DeliveryError, OSError) as error:

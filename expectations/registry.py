@@ -42,6 +42,8 @@ class ControlPoint:
     owner_department_code: str
     to_unit: bool
     threshold_source: str
+    action_zh: str = ""  # what the recipients of a warning are asked to do
+    decimals: int | None = None  # decimals a value is shown with; None: up to 2, no trailing zeros
 
     def is_beyond_warning(self, value: float) -> bool:
         """Strictly beyond the warning value: a value equal to it is not a warning."""
@@ -57,6 +59,7 @@ class Department:
     kind: str
     email: str  # may be empty: warnings then go to the quality office
     role: str
+    contact: str = ""  # how to reach the department (the quality office's is printed in digests)
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,18 @@ def control_point_from_row(row: Mapping[str, Any]) -> ControlPoint:
         owner_department_code=owner,
         to_unit=_flag(row.get("to_unit")),
         threshold_source=_text(row.get("threshold_source")),
+        action_zh=_text(row.get("action_zh")),
+        decimals=_decimals(row.get("decimals"), code),
     )
+
+
+def _decimals(value: Any, code: str) -> int | None:
+    number = _number(value, "decimals", code)
+    if number is None:
+        return None
+    if not number.is_integer() or not 0 <= number <= 6:
+        raise RegistryError(f"质控点 {code}: decimals 应为 0–6 的整数，实际为 {_text(value)!r}")
+    return int(number)
 
 
 def department_from_row(row: Mapping[str, Any]) -> Department:
@@ -134,6 +148,7 @@ def department_from_row(row: Mapping[str, Any]) -> Department:
         kind=_text(row.get("kind")),
         email=_text(row.get("email")),
         role=_text(row.get("role")),
+        contact=_text(row.get("contact")),
     )
 
 

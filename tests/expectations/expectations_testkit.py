@@ -1,8 +1,9 @@
 """Test kit for tests/expectations: a hand-made warehouse (registry seeds + a small mart).
 
 The warehouse holds registry.quality_control_points, registry.departments,
-registry.dispatch_policy, marts.mart_quality__status and the two core dimensions dispatch
-reads the counsellors from (core.dim_student, core.dim_staff, from tests/expectations/data).
+registry.dispatch_policy, marts.mart_quality__status and the core dimensions dispatch reads
+counsellors and the digests' context from (core.dim_student, dim_staff, dim_class,
+dim_teaching_class, from tests/expectations/data).
 The status column is computed here with the rule of docs/indicators.md, independently of the
 expectations, so the tests can cross-check the two.
 """
@@ -29,6 +30,9 @@ TEST_DATA = Path(__file__).resolve().parent / "data"
 # 2024010105 → T9003 without an address, 2024010106 none registered, 2024010107 → a staff id HR does not know.
 DIM_STUDENT_CSV = TEST_DATA / "dim_student.csv"
 DIM_STAFF_CSV = TEST_DATA / "dim_staff.csv"
+# What digests show beside an entity: classes (张三 and 李四 in 计应2401班) and a teaching class taught by 吴老师.
+DIM_CLASS_CSV = TEST_DATA / "dim_class.csv"
+DIM_TEACHING_CLASS_CSV = TEST_DATA / "dim_teaching_class.csv"
 NUMBER_COLUMNS = ("target_value", "standard_value", "warning_value", "min_denominator")
 
 # indicator_code, entity_id, entity_name, unit_id, period, value, denominator
@@ -77,6 +81,8 @@ def create_warehouse(
         connection.execute(
             f"create table core.dim_staff as select * from read_csv('{dim_staff_csv}', header = true, all_varchar = true)"
         )
+        for table, csv_path in (("dim_class", DIM_CLASS_CSV), ("dim_teaching_class", DIM_TEACHING_CLASS_CSV)):
+            connection.execute(f"create table core.{table} as select * from read_csv('{csv_path}', header = true, all_varchar = true)")
         connection.execute(
             f"create table registry.quality_control_points as select * replace ({casts}) "
             f"from read_csv('{CONTROL_POINTS_CSV}', header = true, all_varchar = true)"
