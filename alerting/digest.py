@@ -28,8 +28,9 @@ from openpyxl.utils import get_column_letter
 
 from zhengai.clock import parse_school_time, school_time
 
-KIND_LABELS = {"new": "新增", "worse": "加重", "resolved": "解除", "reminder": "提醒", "escalation": "升级督办"}
-KIND_ORDER = ("new", "worse", "resolved", "reminder", "escalation")
+KIND_LABELS = {"new": "新增", "worse": "加重", "resolved": "解除", "reminder": "提醒", "escalation": "升级督办",
+               "baseline": "历史基线"}
+KIND_ORDER = ("new", "worse", "resolved", "reminder", "escalation", "baseline")
 ENTITY_LABELS = {
     "student": "学生",
     "staff": "教师",
@@ -59,7 +60,8 @@ ID_CARD_PATTERN = re.compile(r"\b\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3}[
 OPEN_KINDS = ("new", "worse", "reminder", "escalation")  # the warning is still open: act and confirm
 # Inline styles: mail clients drop <style> blocks and external CSS, and many ignore <div> layout.
 FONT = "font-family:'Microsoft YaHei','PingFang SC','Hiragino Sans GB','Noto Sans CJK SC',SimSun,Arial,sans-serif;"
-KIND_COLOURS = {"new": "#c0392b", "worse": "#d35400", "resolved": "#1e8449", "reminder": "#b7950b", "escalation": "#7d3c98"}
+KIND_COLOURS = {"new": "#c0392b", "worse": "#d35400", "resolved": "#1e8449", "reminder": "#b7950b", "escalation": "#7d3c98",
+                "baseline": "#5d6d7e"}
 CELL = "border:1px solid #d5dde6;padding:5px 7px;vertical-align:top;"
 NUMBER_COLUMNS = ("当前值", "预警值", "预警编号")
 HEAD_CELL = CELL + "background:#eef3f8;color:#1f3b57;font-weight:bold;white-space:nowrap;text-align:left;"
@@ -242,6 +244,25 @@ def _policy_text(lines: list[DigestLine]) -> str:
     return f"处理期限：{when}；到期未确认将再次提醒，{resolve_days} 天仍未解除的预警将报质量管理办公室督办。"
 
 
+BASELINE_INTRO = ("以下预警所在期间早于预警邮件的起始期间（分发规则 notify_from），已作为历史基线记入预警台账，"
+                  "未发给各部门，也不会提醒或督办；完整清单见附件。")
+
+
+def _baseline_summary(lines: list[DigestLine]) -> list[tuple[str, int, str, str]]:
+    """(control point, warnings, first – last period, responsible department) of the baseline lines."""
+    names = _display_names(lines)
+    grouped: dict[str, list[DigestLine]] = defaultdict(list)
+    for line in lines:
+        if line.kind == "baseline":
+            grouped[line.code].append(line)
+    rows = []
+    for code in sorted(grouped):
+        periods = sorted({line.period for line in grouped[code]})
+        span = periods[0] if len(periods) == 1 else f"{periods[0]} 至 {periods[-1]}"
+        rows.append((names[code], len(grouped[code]), span, grouped[code][0].owner_name))
+    return rows
+
+
 def ack_command(lines: list[DigestLine]) -> str:
     """The command line that acknowledges these warnings, for whoever runs the platform's command line."""
     ids = sorted({line.warning_id for line in lines if line.kind in OPEN_KINDS})
@@ -266,6 +287,8 @@ def digest_text(
     if forwarded:
         out.append(f"说明：{'、'.join(forwarded)} 没有可用的接收邮箱，其预警转由您处理。")
     for kind, code, section in _sections(lines):
+        if kind == "baseline":
+            continue
         out += ["", _section_title(kind, names[code], section)]
         if kind in SECTION_NOTES:
             out.append(f"  {SECTION_NOTES[kind]}。")
@@ -274,6 +297,10 @@ def digest_text(
         out += [f"  {_entity_text(line)}" for line in section[:LINES_PER_SECTION]]
         if len(section) > LINES_PER_SECTION:
             out.append(f"  ……另有 {len(section) - LINES_PER_SECTION} 条，见附件。")
+    baseline = _baseline_summary(lines)
+    if baseline:
+        out += ["", f"【{KIND_LABELS['baseline']}】共 {sum(count for _, count, _, _ in baseline)} 条", f"  {BASELINE_INTRO}"]
+        out += [f"  {name}：{count} 条，周期 {span}，责任部门 {owner or '—'}" for name, count, span, owner in baseline]
     command = ack_command(lines)
     if command:
         out += ["", f"{ACK_HINT}：直接回复本邮件（回复将发给质量管理办公室），或由平台管理员运行 {command}"]
@@ -377,6 +404,8 @@ def digest_html(
         out.append(f"<p style='margin:10px 0 0 0;color:#5b6b7b;'>说明：{escape('、'.join(forwarded))} 没有可用的接收邮箱，其预警转由您处理。</p>")
     out.append("</td></tr>")
     for kind, code, section in _sections(lines):
+        if kind == "baseline":
+            continue
         colour = KIND_COLOURS[kind]
         out.append("<tr><td style='padding:14px 20px 4px 20px;'>")
         out.append(
@@ -395,6 +424,23 @@ def digest_html(
         if len(section) > LINES_PER_SECTION:
             out.append(f"<p style='margin:6px 0 0 0;color:#5b6b7b;font-size:13px;'>……另有 {len(section) - LINES_PER_SECTION} 条，见附件。</p>")
         out.append("</td></tr>")
+    baseline = _baseline_summary(lines)
+    if baseline:
+        colour = KIND_COLOURS["baseline"]
+        out.append("<tr><td style='padding:14px 20px 4px 20px;'>")
+        out.append(
+            f"<div style=\"font-size:16px;font-weight:bold;border-left:4px solid {colour};padding-left:8px;\">"
+            f"<span style=\"color:{colour};\">【{KIND_LABELS['baseline']}】</span>历史预警汇总"
+            f"<span style='font-weight:normal;color:#5b6b7b;font-size:13px;'>　共 {sum(c for _, c, _, _ in baseline)} 条</span></div>"
+            f"<p style='margin:4px 0 8px 12px;color:#5b6b7b;font-size:13px;'>{escape(BASELINE_INTRO)}</p>"
+            "<table role='presentation' width='100%' cellpadding='0' cellspacing='0' "
+            "style='border-collapse:collapse;width:100%;font-size:13px;'><tr>"
+            + "".join(f"<th style=\"{HEAD_CELL}\">{title}</th>" for title in ("质控点", "条数", "周期", "责任部门"))
+            + "</tr>"
+        )
+        for name, count, span, owner in baseline:
+            out.append("<tr>" + "".join(f"<td style=\"{CELL}\">{escape(str(cell))}</td>" for cell in (name, count, span, owner or "—")) + "</tr>")
+        out.append("</table></td></tr>")
     out.append("<tr><td style='padding:16px 20px 18px 20px;'>")
     command = ack_command(lines)
     if command:

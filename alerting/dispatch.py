@@ -186,10 +186,13 @@ def dispatch_warnings(
             return router.name_of(point.owner_department_code if point else warning.owner_department_code or "")
 
         by_recipient: dict[str, list[PendingChange]] = defaultdict(list)
-        for change in pending_changes(ledger, router, now, policy, escalate_to=router.quality_office.email):
+        office = router.quality_office
+        for change in pending_changes(ledger, router, now, policy, escalate_to=office.email, baseline_to=office.email):
             by_recipient[change.recipient].append(change)
         open_by_recipient: dict[str, list[WarningRow]] = defaultdict(list)
         for warning in find_warnings(ledger, states=OPEN_STATES):
+            if warning.baseline:  # history: in the quality office's summary, not in every office's list
+                continue
             for address in router(warning):
                 open_by_recipient[address].append(warning)
 
@@ -198,7 +201,6 @@ def dispatch_warnings(
         context = load_entity_context(warehouse, {
             (points[w.indicator_code].entity_type, w.entity_id) for w in told + listed if w.indicator_code in points
         })
-        office = router.quality_office
         contact = DigestContact(office.contact or office.name_zh, office.email)
 
         report = DispatchReport()
@@ -214,7 +216,7 @@ def dispatch_warnings(
                 continue
             lines = []
             for change in changes:
-                forwarded = router.forwarded_from(change.warning.id, address) if change.kind != "escalation" else []
+                forwarded = router.forwarded_from(change.warning.id, address) if change.kind not in ("escalation", "baseline") else []
                 fallback_counts.update(forwarded)
                 point = points.get(change.warning.indicator_code)
                 lines.append(

@@ -13,6 +13,8 @@ from typing import Any, Iterable, Mapping
 
 import duckdb
 
+from zhengai.periods import start_of
+
 CONTROL_POINTS_TABLE = "registry.quality_control_points"
 DEPARTMENTS_TABLE = "registry.departments"
 DISPATCH_POLICY_TABLE = "registry.dispatch_policy"
@@ -69,6 +71,9 @@ class DispatchPolicy:
     remind_after_days: int  # remind the recipients of a warning still open this long after they were last told
     escalate_after_days: int  # copy the quality office once a warning has been open this long
     retry_after_minutes: int  # wait this long before dispatching changes that could not be sent
+    # The first period that is news: warnings of periods that ended before it are baseline
+    # (recorded, summarised once to the quality office). Empty: every period is news.
+    notify_from: str = ""
 
 
 def _text(value: Any) -> str:
@@ -211,7 +216,13 @@ def dispatch_policy_from_rows(rows: list[Mapping[str, Any]]) -> DispatchPolicy:
         if number is None or number <= 0 or not number.is_integer():
             raise RegistryError(f"dispatch_policy: {field} 应为正整数，实际为 {rows[0].get(field)!r}")
         values[field] = int(number)
-    return DispatchPolicy(**values)
+    notify_from = _text(rows[0].get("notify_from"))
+    if notify_from and start_of(notify_from) is None:
+        raise RegistryError(
+            f"dispatch_policy: notify_from 应为月份（2025-09）、学期（2025-2026-1）、学年（2025-2026）、"
+            f"毕业年份（2026）或日期（2025-09-01），实际为 {notify_from!r}"
+        )
+    return DispatchPolicy(**values, notify_from=notify_from)
 
 
 def load_dispatch_policy_csv(path: Path) -> DispatchPolicy:

@@ -101,17 +101,17 @@ def test_manual_resolution_needs_a_note(warehouse, tmp_path):
     update_ledger(ledger, validate_control_points(warehouse), FIRST_RUN)
     warning = by_key(ledger)[ABSENT_KEY]
     with pytest.raises(ValueError):
-        resolve_warning(ledger, warning.id, "  ", SECOND_RUN)
-    resolve_warning(ledger, warning.id, "已约谈学生并通知家长", SECOND_RUN)
+        resolve_warning(ledger, warning.id, "  ", SECOND_RUN, by="质量办 张老师")
+    resolve_warning(ledger, warning.id, "已约谈学生并通知家长", SECOND_RUN, by="质量办 张老师")
     assert by_key(ledger)[ABSENT_KEY].resolution == "已约谈学生并通知家长"
     with pytest.raises(ValueError):
-        resolve_warning(ledger, warning.id, "重复解除", SECOND_RUN)
+        resolve_warning(ledger, warning.id, "重复解除", SECOND_RUN, by="质量办 张老师")
 
 
 def test_hand_closed_warning_stays_closed_unless_worse(warehouse, tmp_path):
     ledger = tmp_path / "ledger.sqlite"
     update_ledger(ledger, validate_control_points(warehouse), FIRST_RUN)
-    resolve_warning(ledger, by_key(ledger)[ABSENT_KEY].id, "已约谈学生", FIRST_RUN)
+    resolve_warning(ledger, by_key(ledger)[ABSENT_KEY].id, "已约谈学生", FIRST_RUN, by="质量办 张老师")
     changes = update_ledger(ledger, validate_control_points(warehouse), SECOND_RUN)  # same 12 periods
     assert ABSENT_KEY in changes.unchanged and by_key(ledger)[ABSENT_KEY].state == "已解除"
     worse = create_warehouse(tmp_path / "w2.duckdb", replace_value(BASE_ROWS, "STU_ABSENT_PERIODS", "2024010101", 20.0))
