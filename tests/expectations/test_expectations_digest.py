@@ -121,3 +121,21 @@ def test_the_html_part_reads_well_in_a_browser(digests, tmp_path):
         finally:
             browser.close()
     assert (tmp_path / "digest.png").stat().st_size > 20_000
+
+
+def test_a_department_graded_not_met_is_named_in_its_own_digest(tmp_path):
+    """目标达成度 below the registry's warning value is 不达标 (task_policy's grade bands equal the
+    control point's standard and warning values): the department hears it, by name."""
+    department = DEPARTMENTS["103"]
+    achievement = ("DEP_TASK_ACHIEVEMENT", "103", department.name_zh, "103", "2025-12", 70.0, 5.0)
+    warehouse = create_warehouse(tmp_path / "warehouse.duckdb", [achievement])
+    ledger = tmp_path / "ledger.sqlite"
+    update_ledger(ledger, validate_control_points(warehouse), RUN)
+    report = dispatch_warnings(warehouse, ledger, tmp_path / "outbox", None, RUN)
+    (sent,) = [e for e in report.emails if e.department_code == "103"]
+    message = email.message_from_bytes(Path(sent.path).read_bytes(), policy=email.policy.default)
+    text = message.get_body(("plain",)).get_content()
+    line = next(line for line in text.splitlines() if "周期 2025-12" in line)
+    assert "部门代码 103" in line and department.name_zh in line and "当前值 70.0%" in line
+    assert "目标达成度不达标" in text and POINTS["DEP_TASK_ACHIEVEMENT"].name_zh in message["Subject"]
+    assert {e.department_code for e in report.emails} == {"103", QUALITY_OFFICE.department_code}
