@@ -229,15 +229,24 @@ def _section_title(kind: str, name: str, section: list[DigestLine]) -> str:
     return f"【{KIND_LABELS[kind]}】{name}（{_rule(section[0])}）共 {len(section)} 条"
 
 
+def _dated(lines: list[DigestLine]) -> list[DigestLine]:
+    return [line for line in lines if line.kind in OPEN_KINDS and line.opened_on and line.resolve_by]
+
+
+def _one_deadline(lines: list[DigestLine]) -> bool:
+    """Every open warning here has the same deadlines (and kind of deadline): stated once, not per row."""
+    return len({(line.respond_by, line.resolve_by, _deadline_text(line)) for line in _dated(lines)}) == 1
+
+
 def _policy_text(lines: list[DigestLine]) -> str:
     """The deadline rule, stated once: with its dates when every open warning here shares them."""
-    dated = [line for line in lines if line.kind in OPEN_KINDS and line.opened_on and line.resolve_by]
+    dated = _dated(lines)
     if not dated:
         return ""
     sample = dated[0]
     respond_days = (sample.respond_by - sample.opened_on).days
     resolve_days = (sample.resolve_by - sample.opened_on).days
-    if len({(line.respond_by, line.resolve_by) for line in dated}) == 1:
+    if _one_deadline(lines) and sample.kind in ("new", "worse"):
         when = f"请在 {_day(sample.respond_by)}前确认收到并落实措施，{_day(sample.resolve_by)}前整改到位"
     else:
         when = f"请在预警发出后 {respond_days} 天内确认收到并落实措施，{resolve_days} 天内整改到位（各条期限见下表）"
@@ -324,7 +333,7 @@ def _remark(line: DigestLine) -> str:
     return "；".join(parts)
 
 
-def _html_table(kind: str, section: list[DigestLine], department_name: str) -> list[str]:
+def _html_table(kind: str, section: list[DigestLine], department_name: str, deadlines_stated: bool) -> list[str]:
     escape = html.escape
     shown = section[:LINES_PER_SECTION]
     label = ID_LABELS.get(section[0].entity_type, "编号")
@@ -338,7 +347,7 @@ def _html_table(kind: str, section: list[DigestLine], department_name: str) -> l
         ("相关信息", any(line.context for line in shown), lambda line: mask_personal(line.context)),
         ("当前值", True, lambda line: format_measure(line.value, line.measure_unit, line.decimals)),
         ("预警值", True, lambda line: format_number(line.warning_value)),
-        ("处理期限", any(_deadline_text(line) for line in shown), _deadline_text),
+        ("处理期限", not deadlines_stated and any(_deadline_text(line) for line in shown), _deadline_text),
         ("说明", any(_remark(line) for line in shown), _remark),  # only when a row has something to say
     ]
     columns = [(title, cell) for title, wanted, cell in columns if wanted]
@@ -357,7 +366,8 @@ def _html_table(kind: str, section: list[DigestLine], department_name: str) -> l
             if title == "处理期限":  # two short lines read better than one wrapped anywhere
                 text = text.replace("，", "<br>")
             align = "text-align:right;" if title in NUMBER_COLUMNS else ""
-            nowrap = "white-space:nowrap;" if title in NUMBER_COLUMNS + ("周期", label, "处理期限") else ""
+            short_name = title == "名称" and line.entity_type in ("student", "staff")  # a person's name stays on one line
+            nowrap = "white-space:nowrap;" if short_name or title in NUMBER_COLUMNS + ("周期", label, "处理期限") else ""
             cells.append(f"<td style=\"{CELL}{align}{nowrap}background:{background};\">{text}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</table>")
@@ -396,6 +406,7 @@ def digest_html(
         f"<table role='presentation' cellpadding='0' cellspacing='0'><tr>{chips}</tr></table>",
     ]
     policy = _policy_text(lines)
+    deadlines_stated = _one_deadline(lines) and _dated(lines)[0].kind in ("new", "worse")
     if policy:
         out.append("<p style='margin:12px 0 0 0;padding:8px 12px;background:#fff8e1;border-left:4px solid #f0b429;'>"
                    f"{escape(policy)}</p>")
@@ -420,7 +431,7 @@ def digest_html(
         if kind in OPEN_KINDS and section[0].action:
             out.append("<p style='margin:0 0 8px 12px;font-size:13px;'><b style='color:#1f4e79;'>应对措施：</b>"
                        f"{escape(section[0].action)}</p>")
-        out += _html_table(kind, section, department_name)
+        out += _html_table(kind, section, department_name, deadlines_stated)
         if len(section) > LINES_PER_SECTION:
             out.append(f"<p style='margin:6px 0 0 0;color:#5b6b7b;font-size:13px;'>……另有 {len(section) - LINES_PER_SECTION} 条，见附件。</p>")
         out.append("</td></tr>")

@@ -75,8 +75,11 @@ def belongs_to_period(warning_period: str, period: str, terms: dict[str, tuple[d
 
 
 def latest_school_year(ledger: Path, terms: dict[str, tuple[date, date]] | None = None) -> str | None:
-    """The latest school year any warning of the ledger falls in: the report's default period."""
-    years = {school_year_of(w.period, terms) for w in load_warnings(ledger)} - {None}
+    """The report's default period: the school year of the term calendar's latest term (the
+    task board's months run on into the next school year), else the latest of the ledger."""
+    years = {school_year_of(name) for name in terms or {}} - {None}
+    if not years:
+        years = {school_year_of(w.period) for w in load_warnings(ledger)} - {None}
     return max(years) if years else None
 
 

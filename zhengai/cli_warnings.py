@@ -18,7 +18,8 @@ from zhengai.periods import period_kind
 from zhengai.settings import REGISTRY_DIR, Settings
 
 STATE_CHOICES = {"open": OPEN_STATES, "all": None, NEW: (NEW,), NOTIFIED: (NOTIFIED,), ACKNOWLEDGED: (ACKNOWLEDGED,), RESOLVED: (RESOLVED,)}
-NEAR_MATCHES = 5
+NEAR_MATCHES = 3
+NEAR_CUTOFF = 0.6  # 机电学院 → 机电工程学院 (0.8), not every other 学院 (0.5)
 
 
 def _number(value: float | None) -> str:
@@ -40,7 +41,7 @@ def department_code_for(text: str, departments: list[Department]) -> str:
         if wanted in (department.department_code, department.name_zh):
             return department.department_code
     names = {department.name_zh: department for department in departments}
-    near = [names[name] for name in difflib.get_close_matches(wanted, list(names), n=NEAR_MATCHES, cutoff=0.3)]
+    near = [names[name] for name in difflib.get_close_matches(wanted, list(names), n=NEAR_MATCHES, cutoff=NEAR_CUTOFF)]
     near += [d for d in departments if d not in near and (wanted in d.name_zh or d.name_zh in wanted)]
     hint = "、".join(f"{d.department_code} {d.name_zh}" for d in near[:NEAR_MATCHES])
     message = f"没有代码或名称为“{wanted}”的部门。"

@@ -79,7 +79,10 @@ def test_the_html_part_is_styled_with_chinese_headings_and_no_empty_column(diges
     for code in ("STU_ABSENT_PERIODS", "STU_GPA", "TCH_TRAINING_HOURS"):
         assert f"】</span>{POINTS[code].name_zh}" in page
     assert ">说明</th>" not in page  # nothing to say for new warnings: no column of blanks
-    assert ">相关信息</th>" in page and "计应2401班" in page and ">处理期限</th>" in page
+    assert ">相关信息</th>" in page and "计应2401班" in page
+    # All new tonight: the deadlines are stated once above the tables instead of on every row.
+    respond_by = RUN.date() + timedelta(days=POLICY.remind_after_days)
+    assert f"请在 {day(respond_by)}前确认收到" in page and ">处理期限</th>" not in page
 
 
 def test_the_attachment_is_rounded_dated_filterable_and_chinese(digests):
