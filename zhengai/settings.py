@@ -15,6 +15,14 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 REGISTRY_DIR = DBT_PROJECT_DIR / "seeds"
 
 
+def default_data_dir() -> Path:
+    return Path(os.environ.get("ZHENGAI_DATA_DIR", REPO_ROOT / "data" / "demo"))
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
 DEFAULT_SCHOOL_TIMEZONE = "Asia/Shanghai"
 
 
@@ -22,14 +30,6 @@ def school_timezone_name(env: dict[str, str] | None = None) -> str:
     """The IANA zone of the school's wall clock (schedules, ledger, e-mail dates)."""
     env = os.environ if env is None else env
     return env.get("ZHENGAI_TIMEZONE") or DEFAULT_SCHOOL_TIMEZONE
-
-
-def default_data_dir() -> Path:
-    return Path(os.environ.get("ZHENGAI_DATA_DIR", REPO_ROOT / "data" / "demo"))
-
-
-def sqlite_url(path: Path) -> str:
-    return f"sqlite:///{path}"
 
 
 @dataclass(frozen=True)
