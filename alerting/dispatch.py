@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Iterator
 
 from alerting.delivery import DeliveryError, deliver, parse_smtp_url, server_unavailable
-from alerting.digest import DigestLine, compose_digest
+from alerting.context import load_entity_context
+from alerting.digest import DigestContact, DigestLine, compose_digest, deadlines
 from alerting.ledger import OPEN_STATES, CLOSED_BY_NOTE, PendingChange, WarningRow, find_warnings, mark_notified, pending_changes
 from expectations.registry import (
     DATA_CENTER_ROLE,
@@ -37,6 +38,7 @@ from expectations.registry import (
 )
 from alerting.routing import STUDENT_ENTITY, Router, load_counsellors
 from serving.site.links import page_url
+from zhengai.clock import parse_school_time, school_time
 
 
 @dataclass
@@ -93,7 +95,12 @@ def _digest_line(
     forwarded_from: str = "",
     round: int = 0,
     page_base_url: str | None = None,
+    policy: DispatchPolicy | None = None,
+    context: dict[tuple[str, str], str] | None = None,
 ) -> DigestLine:
+    respond_by, resolve_by = (
+        deadlines(warning.opened_at, policy.remind_after_days, policy.escalate_after_days) if policy else (None, None)
+    )
     return DigestLine(
         warning_id=warning.id,
         kind=kind,
@@ -119,6 +126,12 @@ def _digest_line(
         worst_value=warning.worst_value,
         round=round,
         page_url=page_url(page_base_url, point.entity_type, warning.entity_id) if page_base_url and point else "",
+        action=point.action_zh if point else "",
+        decimals=point.decimals if point else None,
+        context=(context or {}).get((point.entity_type, warning.entity_id), "") if point else "",
+        opened_on=parse_school_time(warning.opened_at).date(),
+        respond_by=respond_by,
+        resolve_by=resolve_by,
     )
 
 
@@ -157,7 +170,8 @@ def dispatch_warnings(
     page_base_url: str | None = None,
 ) -> DispatchReport:
     """Send each recipient one digest of what it has not been told (new, worse, resolved,
-    reminders, escalations); `now` is the school's local time, injected for tests."""
+    reminders, escalations); `now` is injected for tests (a naive one is school-local time)."""
+    now = school_time(now)
     points = {point.code: point for point in load_registry(warehouse)}
     departments = load_departments(warehouse)
     policy = policy or load_dispatch_policy(warehouse)
@@ -172,12 +186,22 @@ def dispatch_warnings(
             return router.name_of(point.owner_department_code if point else warning.owner_department_code or "")
 
         by_recipient: dict[str, list[PendingChange]] = defaultdict(list)
-        for change in pending_changes(ledger, router, now, policy, escalate_to=router.quality_office.email):
+        office = router.quality_office
+        for change in pending_changes(ledger, router, now, policy, escalate_to=office.email, baseline_to=office.email):
             by_recipient[change.recipient].append(change)
         open_by_recipient: dict[str, list[WarningRow]] = defaultdict(list)
         for warning in find_warnings(ledger, states=OPEN_STATES):
+            if warning.baseline:  # history: in the quality office's summary, not in every office's list
+                continue
             for address in router(warning):
                 open_by_recipient[address].append(warning)
+
+        told = [change.warning for changes in by_recipient.values() for change in changes]
+        listed = [warning for warnings in open_by_recipient.values() for warning in warnings]
+        context = load_entity_context(warehouse, {
+            (points[w.indicator_code].entity_type, w.entity_id) for w in told + listed if w.indicator_code in points
+        })
+        contact = DigestContact(office.contact or office.name_zh, office.email)
 
         report = DispatchReport()
         fallback_counts: Counter[str] = Counter()
@@ -192,18 +216,19 @@ def dispatch_warnings(
                 continue
             lines = []
             for change in changes:
-                forwarded = router.forwarded_from(change.warning.id, address) if change.kind != "escalation" else []
+                forwarded = router.forwarded_from(change.warning.id, address) if change.kind not in ("escalation", "baseline") else []
                 fallback_counts.update(forwarded)
                 point = points.get(change.warning.indicator_code)
                 lines.append(
                     _digest_line(change.warning, change.kind, point, now, owner_name(change.warning),
-                                 "、".join(map(router.name_of, forwarded)), change.round, page_base_url)
+                                 "、".join(map(router.name_of, forwarded)), change.round, page_base_url, policy, context)
                 )
             open_list = [
-                _digest_line(warning, "open", points.get(warning.indicator_code), now, owner_name(warning))
+                _digest_line(warning, "open", points.get(warning.indicator_code), now, owner_name(warning),
+                             policy=policy, context=context)
                 for warning in open_by_recipient.get(address, [])
             ]
-            message = compose_digest(address, sender, recipient.name, lines, now, open_list)
+            message = compose_digest(address, sender, recipient.name, lines, now, open_list, contact)
             try:
                 path = deliver(message, outbox, settings, _file_stem(now, recipient.key), retries=retries, backoff_seconds=backoff_seconds)
             except (DeliveryError, OSError) as error:

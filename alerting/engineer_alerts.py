@@ -16,6 +16,7 @@ from pathlib import Path
 
 from alerting.delivery import DeliveryError, deliver, parse_smtp_url, write_to_outbox
 from expectations.registry import DATA_CENTER_ROLE, QUALITY_OFFICE_ROLE, Department, RegistryError, department_with_role
+from zhengai.clock import school_time
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ def send_alert(
     backoff_seconds: float = 1.0,
 ) -> AlertResult:
     """E-mail the data center engineers; `key` (a run id …) makes the Message-ID and file name stable."""
+    now = school_time(now)
     department, note = _alert_recipient(departments)
     settings = parse_smtp_url(smtp_url) if smtp_url else None
     sender = (settings.sender if settings else None) or department.email
@@ -57,7 +59,7 @@ def send_alert(
     message["Subject"] = subject
     message["From"] = sender
     message["To"] = department.email
-    message["Date"] = format_datetime(now if now.tzinfo else now.astimezone())
+    message["Date"] = format_datetime(now)
     digest = hashlib.sha256(f"{department.email.lower()}|{key}".encode()).hexdigest()[:32]
     message["Message-ID"] = f"<zhengai.alert.{digest}@{sender.rsplit('@', 1)[-1]}>"
     message.set_content(f"{department.name_zh}：\n\n{note + chr(10) if note else ''}{body.rstrip()}\n\n此邮件由诊改数据平台（zhengai）自动发送。\n")

@@ -10,11 +10,10 @@ being rebuilt.
 from __future__ import annotations
 
 import io
-import re
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -23,10 +22,11 @@ from openpyxl.styles import Font
 
 from alerting.ledger import CLOSED_BY_NOTE, CLOSED_BY_RECOVERY, WarningRow, load_warnings
 from expectations.registry import ControlPoint, Department
+from zhengai.clock import parse_school_time
+from zhengai.periods import period_bounds, period_kind, school_year_of
 
-SCHOOL_YEAR = re.compile(r"^(\d{4})-(\d{4})$")
-MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 TOTAL_LABEL = "合计"
+COLLEGE_KIND = "college"
 
 
 @dataclass(frozen=True)
@@ -55,32 +55,37 @@ def load_terms(warehouse: Path) -> dict[str, tuple[date, date]]:
     return {name: (start, end) for name, start, end in rows}
 
 
-def _month_bounds(text: str) -> tuple[date, date] | None:
-    match = MONTH.match(text)
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        return None
-    first = date(int(match.group(1)), int(match.group(2)), 1)
-    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-    return first, last
-
-
 def belongs_to_period(warning_period: str, period: str, terms: dict[str, tuple[date, date]]) -> bool:
-    """A warning counts for a period when it is that period, one of its terms (for a school
-    year) or a month that overlaps one of its terms (by the term calendar)."""
+    """A warning counts for a period when it is that period; for a school year also its terms,
+    its months and the graduation year it ends; for a term the months that overlap it by the
+    term calendar (without one a month is placed in no term)."""
     if warning_period == period:
         return True
-    if SCHOOL_YEAR.match(period) and re.fullmatch(rf"{re.escape(period)}-\d", warning_period):
-        return True
-    month = _month_bounds(warning_period)
-    if month is None:
+    report_kind, kind = period_kind(period), period_kind(warning_period)
+    if report_kind == "school_year":
+        if kind in ("term", "graduation_year"):
+            return school_year_of(warning_period) == period
+        if kind == "month":  # by the calendar: a school year runs September to August
+            return school_year_of(warning_period) == period
         return False
-    in_scope = [bounds for name, bounds in terms.items() if name == period or (SCHOOL_YEAR.match(period) and name.startswith(period + "-"))]
-    return any(month[0] <= end and month[1] >= start for start, end in in_scope)
+    if report_kind == "term" and kind == "month" and period in terms:
+        month, (start, end) = period_bounds(warning_period), terms[period]
+        return month[0] <= end and month[1] >= start
+    return False
+
+
+def latest_school_year(ledger: Path, terms: dict[str, tuple[date, date]] | None = None) -> str | None:
+    """The report's default period: the school year of the term calendar's latest term (the
+    task board's months run on into the next school year), else the latest of the ledger."""
+    years = {school_year_of(name) for name in terms or {}} - {None}
+    if not years:
+        years = {school_year_of(w.period) for w in load_warnings(ledger)} - {None}
+    return max(years) if years else None
 
 
 def _days_to_resolution(warning: WarningRow) -> float:
-    opened = datetime.fromisoformat(warning.opened_at)
-    resolved = datetime.fromisoformat(warning.resolved_at)
+    opened = parse_school_time(warning.opened_at)
+    resolved = parse_school_time(warning.resolved_at)
     return (resolved - opened).total_seconds() / 86400
 
 
@@ -107,27 +112,33 @@ def improvement_report(
     departments: list[Department],
     points: list[ControlPoint],
     terms: dict[str, tuple[date, date]] | None = None,
-) -> tuple[list[LoopCounts], list[LoopCounts]]:
-    """(one row per department plus a 合计 row, one row per department × control point)."""
+) -> tuple[list[LoopCounts], list[LoopCounts], list[LoopCounts]]:
+    """(one row per responsible department plus a 合计 row, one row per college (二级学院) the
+    warned entities belong to, one row per department × control point)."""
     names = {d.department_code: d.name_zh for d in departments}
+    colleges = {d.department_code for d in departments if d.kind == COLLEGE_KIND}
     point_names = {p.code: p.name_zh for p in points}
     warnings = [w for w in load_warnings(ledger) if belongs_to_period(w.period, period, terms or {})]
     by_department: dict[str, list[WarningRow]] = defaultdict(list)
+    by_college: dict[str, list[WarningRow]] = defaultdict(list)
     by_indicator: dict[tuple[str, str], list[WarningRow]] = defaultdict(list)
     for warning in warnings:
         owner = warning.owner_department_code or ""
         by_department[owner].append(warning)
         by_indicator[(owner, warning.indicator_code)].append(warning)
+        if warning.unit_id in colleges:
+            by_college[warning.unit_id].append(warning)
     department_rows = [
         _counts(code, names.get(code, code), "", "", rows) for code, rows in sorted(by_department.items())
     ]
     if department_rows:
         department_rows.append(_counts("", TOTAL_LABEL, "", "", warnings))
+    college_rows = [_counts(code, names[code], "", "", rows) for code, rows in sorted(by_college.items())]
     indicator_rows = [
         _counts(code, names.get(code, code), indicator, point_names.get(indicator, indicator), rows)
         for (code, indicator), rows in sorted(by_indicator.items())
     ]
-    return department_rows, indicator_rows
+    return department_rows, college_rows, indicator_rows
 
 
 HEADER = ["部门代码", "部门", "质控点代码", "质控点", "发出预警", "已确认", "指标恢复解除", "填写改进说明关闭", "仍未解除", "解除用时中位数（天）"]
@@ -140,10 +151,8 @@ def _cells(row: LoopCounts) -> list:
     ]
 
 
-def format_report(period: str, department_rows: list[LoopCounts]) -> str:
-    if not department_rows:
-        return f"{period}：台账中没有该期间的预警。"
-    lines = [f"诊改改进闭环报告 · {period}", " | ".join(h for h in HEADER if not h.startswith("质控点"))]
+def _report_lines(department_rows: list[LoopCounts]) -> list[str]:
+    lines = [" | ".join(h for h in HEADER if not h.startswith("质控点"))]
     for row in department_rows:
         median = "—" if row.median_days_to_resolution is None else f"{row.median_days_to_resolution:g}"
         lines.append(
@@ -152,12 +161,24 @@ def format_report(period: str, department_rows: list[LoopCounts]) -> str:
                  str(row.closed_with_note), str(row.still_open), median]
             )
         )
+    return lines
+
+
+def format_report(period: str, department_rows: list[LoopCounts], college_rows: list[LoopCounts] | None = None) -> str:
+    if not department_rows:
+        return f"{period}：台账中没有该期间的预警。"
+    lines = [f"诊改改进闭环报告 · {period}", "", "按责任部门：", *_report_lines(department_rows)]
+    if college_rows:
+        lines += ["", "按二级学院（预警对象所属学院）：", *_report_lines(college_rows)]
     return "\n".join(lines)
 
 
-def report_workbook(period: str, department_rows: list[LoopCounts], indicator_rows: list[LoopCounts]) -> bytes:
+def report_workbook(
+    period: str, department_rows: list[LoopCounts], indicator_rows: list[LoopCounts], college_rows: list[LoopCounts] | None = None
+) -> bytes:
     workbook = Workbook()
-    for index, (title, rows) in enumerate((("按部门", department_rows), ("按质控点", indicator_rows))):
+    sheets = (("按部门", department_rows), ("按二级学院", college_rows or []), ("按质控点", indicator_rows))
+    for index, (title, rows) in enumerate(sheets):
         sheet = workbook.active if index == 0 else workbook.create_sheet()
         sheet.title = title
         sheet.append([f"诊改改进闭环报告 · {period}"])

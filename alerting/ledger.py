@@ -6,6 +6,11 @@ gets worse; a notification records the revision it told a recipient about, so th
 change is never sent twice and a failed send stays pending. Reminders (still open after
 `remind_after_days`) and the escalation to the quality office (open past
 `escalate_after_days`) are notifications too, so they also go out once.
+
+History is not news: a warning whose period ended before the dispatch policy's `notify_from`
+is recorded as baseline (`baseline = 1`) the night it is first seen, never told to the
+departments, and summarised once to the quality office (a 'baseline' notification). A new
+installation on a school with years of data so records its past without flooding every office.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
+
+from zhengai.clock import parse_school_time, school_stamp, school_time
 
 if TYPE_CHECKING:
     from expectations.registry import DispatchPolicy
@@ -30,9 +37,10 @@ RECOVERED = "指标恢复"
 # How a warning was closed: the indicator recovered, or a person closed it with a note.
 CLOSED_BY_RECOVERY = "recovered"
 CLOSED_BY_NOTE = "note"
-NOTIFICATION_KINDS = ("new", "worse", "resolved", "reminder", "escalation")
-# Bump when the schema changes; an older ledger file is refused instead of half-read.
-LEDGER_VERSION = 2
+NOTIFICATION_KINDS = ("new", "worse", "resolved", "reminder", "escalation", "baseline")
+# Bump when the schema changes; a newer ledger file is refused instead of half-read, an older
+# one is brought up to date (MIGRATIONS).
+LEDGER_VERSION = 3
 
 SCHEMA = f"""
 create table if not exists warnings (
@@ -59,6 +67,9 @@ create table if not exists warnings (
     resolution_kind text check (resolution_kind in ('{CLOSED_BY_RECOVERY}', '{CLOSED_BY_NOTE}')),
     revision integer not null default 1,
     opened_revision integer not null default 1,
+    baseline integer not null default 0,  -- 1: history older than notify_from, summarised to the quality office only
+    acknowledged_by text,  -- who acknowledged it (zhengai warnings ack --by)
+    resolved_by text,  -- who closed it by hand (zhengai warnings resolve --by)
     unique (indicator_code, entity_id, period)
 );
 create table if not exists evaluations (
@@ -67,6 +78,9 @@ create table if not exists evaluations (
     value real,
     primary key (warning_id, evaluated_at)
 );
+{{notifications}}
+"""
+NOTIFICATIONS_SCHEMA = f"""
 create table if not exists notifications (
     id integer primary key,
     warning_id integer not null references warnings (id),
@@ -80,6 +94,17 @@ create table if not exists notifications (
 );
 create index if not exists notifications_by_warning on notifications (warning_id, recipient);
 """
+SCHEMA = SCHEMA.replace("{notifications}", NOTIFICATIONS_SCHEMA)
+# From version n to n + 1. SQLite cannot alter a check constraint: the notifications table is rebuilt.
+MIGRATIONS = {
+    2: "alter table warnings add column baseline integer not null default 0;"
+       "alter table warnings add column acknowledged_by text;"
+       "alter table warnings add column resolved_by text;"
+       "alter table notifications rename to notifications_v2;"
+       "drop index if exists notifications_by_warning;"
+       + NOTIFICATIONS_SCHEMA
+       + "insert into notifications select * from notifications_v2; drop table notifications_v2;",
+}
 
 WarningKey = tuple[str, str, str]  # indicator_code, entity_id, period
 
@@ -90,6 +115,7 @@ class LedgerChanges:
     worsened: list[WarningKey] = field(default_factory=list)
     resolved: list[WarningKey] = field(default_factory=list)
     unchanged: list[WarningKey] = field(default_factory=list)
+    baseline: list[WarningKey] = field(default_factory=list)  # first seen, but history: not news
 
 
 @dataclass(frozen=True)
@@ -117,6 +143,9 @@ class WarningRow:
     resolution_kind: str | None
     revision: int
     opened_revision: int
+    baseline: int = 0
+    acknowledged_by: str | None = None
+    resolved_by: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -124,8 +153,8 @@ class WarningRow:
 
     def days_open(self, now: datetime) -> int:
         """Whole days since the current episode opened (until its resolution, if closed)."""
-        end = datetime.fromisoformat(self.resolved_at) if self.resolved_at and not self.is_open else now
-        return max((end - datetime.fromisoformat(self.opened_at)).days, 0)
+        end = parse_school_time(self.resolved_at) if self.resolved_at and not self.is_open else school_time(now)
+        return max((end - parse_school_time(self.opened_at)).days, 0)
 
 
 @dataclass(frozen=True)
@@ -151,15 +180,11 @@ def open_ledger(ledger: Path) -> Iterator[sqlite3.Connection]:
         version = connection.execute("pragma user_version").fetchone()[0]
         has_tables = connection.execute("select count(*) from sqlite_master where name = 'warnings'").fetchone()[0]
         if has_tables and version != LEDGER_VERSION:
-            raise LedgerVersionError(f"预警台账 {ledger} 的版本为 {version}，本程序需要版本 {LEDGER_VERSION}")
+            _migrate(connection, ledger, version)
         if not has_tables:
             connection.executescript(SCHEMA)
             connection.execute(f"pragma user_version = {LEDGER_VERSION}")
         yield connection
-
-
-def _timestamp(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds")
 
 
 # A sum taken in another order (DuckDB aggregates in parallel) differs in the last bits from
@@ -174,21 +199,47 @@ def _is_worse(value: float, than: float | None, direction: str) -> bool:
     return value < than - margin if direction == "higher" else value > than + margin
 
 
+def _migrate(connection: sqlite3.Connection, ledger: Path, version: int) -> None:
+    """Bring an older ledger up to LEDGER_VERSION in one transaction; refuse a newer or unknown one."""
+    if version not in MIGRATIONS and version != LEDGER_VERSION:
+        raise LedgerVersionError(f"预警台账 {ledger} 的版本为 {version}，本程序需要版本 {LEDGER_VERSION}")
+    steps = []
+    while version != LEDGER_VERSION:
+        if version not in MIGRATIONS:
+            raise LedgerVersionError(f"预警台账 {ledger} 的版本为 {version}，无法升级到版本 {LEDGER_VERSION}")
+        steps.append(MIGRATIONS[version])
+        version += 1
+    connection.execute("pragma foreign_keys = off")
+    connection.executescript("begin;" + "".join(steps) + f"pragma user_version = {LEDGER_VERSION}; commit;")
+    connection.execute("pragma foreign_keys = on")
+
+
 def _row(record: sqlite3.Row) -> WarningRow:
     return WarningRow(**{key: record[key] for key in record.keys()})
 
 
-def update_ledger(ledger: Path, outcomes: list[CheckOutcome], now: datetime) -> LedgerChanges:
-    """Record this run's failing entities and resolve what recovered, in one transaction."""
+def update_ledger(
+    ledger: Path, outcomes: list[CheckOutcome], now: datetime, *, is_history: Callable[[str], bool] | None = None
+) -> LedgerChanges:
+    """Record this run's failing entities and resolve what recovered, in one transaction.
+
+    `is_history(period)` (alerting.periods.history_rule of the policy's notify_from) marks a
+    warning first seen for a past period as baseline."""
     changes = LedgerChanges()
-    stamp = _timestamp(now)
+    stamp = school_stamp(now)
     with open_ledger(ledger) as connection, connection:
         for outcome in outcomes:
-            _apply_outcome(connection, outcome, stamp, changes)
+            _apply_outcome(connection, outcome, stamp, changes, is_history)
     return changes
 
 
-def _apply_outcome(connection: sqlite3.Connection, outcome: CheckOutcome, stamp: str, changes: LedgerChanges) -> None:
+def _apply_outcome(
+    connection: sqlite3.Connection,
+    outcome: CheckOutcome,
+    stamp: str,
+    changes: LedgerChanges,
+    is_history: Callable[[str], bool] | None,
+) -> None:
     existing = {
         (record["entity_id"], record["period"]): record
         for record in connection.execute("select * from warnings where indicator_code = ?", (outcome.code,))
@@ -204,16 +255,18 @@ def _apply_outcome(connection: sqlite3.Connection, outcome: CheckOutcome, stamp:
         record = existing.get(entity_key)
         details = (item.get("entity_name"), item.get("unit_id"), item.get("unit_name"), outcome.owner_department_code)
         if record is None:
+            baseline = bool(is_history and is_history(item["period"]))
             warning_id = connection.execute(
                 """
                 insert into warnings (indicator_code, entity_id, period, entity_name, unit_id, unit_name,
                     owner_department_code, direction, first_seen, opened_at, last_seen, first_value, last_value,
-                    worst_value, warning_value, state)
-                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    worst_value, warning_value, state, baseline)
+                values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-                (*key, *details, outcome.direction, stamp, stamp, stamp, value, value, value, warning_value, NEW),
+                (*key, *details, outcome.direction, stamp, stamp, stamp, value, value, value, warning_value, NEW,
+                 int(baseline)),
             ).lastrowid
-            changes.new.append(key)
+            (changes.baseline if baseline else changes.new).append(key)
         elif record["state"] == RESOLVED and record["resolution_kind"] == CLOSED_BY_NOTE and not _is_worse(
             value, record["worst_value"], record["direction"]
         ):
@@ -277,28 +330,32 @@ def _apply_outcome(connection: sqlite3.Connection, outcome: CheckOutcome, stamp:
         changes.resolved.append((outcome.code, *entity_key))
 
 
-def acknowledge_warning(ledger: Path, warning_id: int, now: datetime) -> None:
-    """The responsible department has seen the warning and is acting on it."""
+def acknowledge_warning(ledger: Path, warning_id: int, now: datetime, by: str) -> None:
+    """The responsible department has seen the warning and is acting on it; `by` says who."""
+    if not by.strip():
+        raise ValueError("确认预警必须写明确认人")
     with open_ledger(ledger) as connection, connection:
         updated = connection.execute(
-            "update warnings set state = ?, acknowledged_at = ? where id = ? and state in (?, ?)",
-            (ACKNOWLEDGED, _timestamp(now), warning_id, NEW, NOTIFIED),
+            "update warnings set state = ?, acknowledged_at = ?, acknowledged_by = ? where id = ? and state in (?, ?)",
+            (ACKNOWLEDGED, school_stamp(now), by.strip(), warning_id, NEW, NOTIFIED),
         ).rowcount
     if not updated:
         raise ValueError(f"预警 {warning_id} 不存在或不处于待确认状态")
 
 
-def resolve_warning(ledger: Path, warning_id: int, note: str, now: datetime) -> None:
-    """Close a warning by hand, with the department's note (the improvement made)."""
+def resolve_warning(ledger: Path, warning_id: int, note: str, now: datetime, by: str) -> None:
+    """Close a warning by hand, with the department's note (the improvement made) and who closed it."""
     if not note.strip():
         raise ValueError("手工解除预警必须填写说明")
+    if not by.strip():
+        raise ValueError("手工解除预警必须写明解除人")
     with open_ledger(ledger) as connection, connection:
         updated = connection.execute(
             f"""
-            update warnings set state = ?, resolved_at = ?, resolution = ?, resolution_kind = ?
+            update warnings set state = ?, resolved_at = ?, resolution = ?, resolution_kind = ?, resolved_by = ?
             where id = ? and state in {OPEN_STATES}
             """,
-            (RESOLVED, _timestamp(now), note.strip(), CLOSED_BY_NOTE, warning_id),
+            (RESOLVED, school_stamp(now), note.strip(), CLOSED_BY_NOTE, by.strip(), warning_id),
         ).rowcount
     if not updated:
         raise ValueError(f"预警 {warning_id} 不存在或已解除")
@@ -384,8 +441,8 @@ def _pending_kind(
         return None
     # Unchanged open warnings are not repeated every night: only once they have gone
     # `remind_after_days` without news to this recipient.
-    last_told = max(datetime.fromisoformat(r["sent_at"]) for r in told if r["kind"] in ("new", "worse", "reminder"))
-    if now - last_told >= timedelta(days=policy.remind_after_days):
+    last_told = max(parse_school_time(r["sent_at"]) for r in told if r["kind"] in ("new", "worse", "reminder"))
+    if school_time(now) - last_told >= timedelta(days=policy.remind_after_days):
         reminders = [r["round"] for r in told if r["kind"] == "reminder" and r["revision"] == warning.revision]
         return "reminder", max(reminders, default=0) + 1
     return None
@@ -396,7 +453,12 @@ def _escalation_due(warning: WarningRow, told: list[sqlite3.Row], now: datetime 
         return False
     if any(record["kind"] == "escalation" for record in told):
         return False  # once per episode
-    return now - datetime.fromisoformat(warning.opened_at) >= timedelta(days=policy.escalate_after_days)
+    return school_time(now) - parse_school_time(warning.opened_at) >= timedelta(days=policy.escalate_after_days)
+
+
+def _baseline_told(connection: sqlite3.Connection) -> set[int]:
+    """Baseline warnings the quality office has had in a summary (once, whatever the revision)."""
+    return {row[0] for row in connection.execute("select distinct warning_id from notifications where kind = 'baseline'")}
 
 
 def pending_changes(
@@ -405,6 +467,7 @@ def pending_changes(
     now: datetime | None = None,
     policy: DispatchPolicy | None = None,
     escalate_to: str | None = None,
+    baseline_to: str | None = None,
 ) -> list[PendingChange]:
     """What each recipient has not been told yet.
 
@@ -413,12 +476,18 @@ def pending_changes(
     → 'new'; told an older revision → 'worse'; resolved after being told → 'resolved';
     open and not told anything for `remind_after_days` → 'reminder'. A warning open for
     `escalate_after_days` is escalated once to `escalate_to` (the quality office).
-    Without `now` and `policy` there are no reminders and no escalations.
+    Without `now` and `policy` there are no reminders and no escalations. A baseline warning
+    goes to nobody but `baseline_to` (the quality office), once: 'baseline'.
     """
     with open_ledger(ledger) as connection:
         candidates, told = _candidates(connection)
+        summarised = _baseline_told(connection)
     pending = []
     for warning in candidates:
+        if warning.baseline:
+            if baseline_to and warning.is_open and warning.id not in summarised:
+                pending.append(PendingChange(warning, baseline_to, "baseline"))
+            continue
         episode = told.get(warning.id, [])
         for recipient in route(warning):
             found = _pending_kind(warning, [r for r in episode if r["recipient"] == recipient], now, policy)
@@ -437,8 +506,13 @@ def pending_summary(ledger: Path, now: datetime, policy: DispatchPolicy | None) 
     """
     with open_ledger(ledger) as connection:
         candidates, told = _candidates(connection)
+        summarised = _baseline_told(connection)
     due: set[tuple[int, str, int, int]] = set()
     for warning in candidates:
+        if warning.baseline:
+            if warning.is_open and warning.id not in summarised:
+                due.add((warning.id, "baseline", warning.revision, 0))
+            continue
         episode = told.get(warning.id, [])
         recipients = {record["recipient"] for record in episode if record["kind"] != "escalation"}
         if warning.is_open and not recipients:
@@ -454,7 +528,7 @@ def pending_summary(ledger: Path, now: datetime, policy: DispatchPolicy | None) 
 
 def mark_notified(ledger: Path, changes: list[PendingChange], message_id: str, now: datetime) -> None:
     """Record a delivered digest: its changes are told, new warnings become 已通知."""
-    stamp = _timestamp(now)
+    stamp = school_stamp(now)
     with open_ledger(ledger) as connection, connection:
         connection.executemany(
             """
@@ -468,5 +542,5 @@ def mark_notified(ledger: Path, changes: list[PendingChange], message_id: str, n
         )
         connection.executemany(
             "update warnings set state = ? where id = ? and state = ?",
-            [(NOTIFIED, change.warning.id, NEW) for change in changes if change.kind in ("new", "worse")],
+            [(NOTIFIED, change.warning.id, NEW) for change in changes if change.kind in ("new", "worse", "baseline")],
         )

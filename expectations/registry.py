@@ -13,6 +13,8 @@ from typing import Any, Iterable, Mapping
 
 import duckdb
 
+from zhengai.periods import start_of
+
 CONTROL_POINTS_TABLE = "registry.quality_control_points"
 DEPARTMENTS_TABLE = "registry.departments"
 DISPATCH_POLICY_TABLE = "registry.dispatch_policy"
@@ -42,6 +44,8 @@ class ControlPoint:
     owner_department_code: str
     to_unit: bool
     threshold_source: str
+    action_zh: str = ""  # what the recipients of a warning are asked to do
+    decimals: int | None = None  # decimals a value is shown with; None: up to 2, no trailing zeros
 
     def is_beyond_warning(self, value: float) -> bool:
         """Strictly beyond the warning value: a value equal to it is not a warning."""
@@ -57,6 +61,7 @@ class Department:
     kind: str
     email: str  # may be empty: warnings then go to the quality office
     role: str
+    contact: str = ""  # how to reach the department (the quality office's is printed in digests)
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,9 @@ class DispatchPolicy:
     remind_after_days: int  # remind the recipients of a warning still open this long after they were last told
     escalate_after_days: int  # copy the quality office once a warning has been open this long
     retry_after_minutes: int  # wait this long before dispatching changes that could not be sent
+    # The first period that is news: warnings of periods that ended before it are baseline
+    # (recorded, summarised once to the quality office). Empty: every period is news.
+    notify_from: str = ""
 
 
 def _text(value: Any) -> str:
@@ -122,7 +130,18 @@ def control_point_from_row(row: Mapping[str, Any]) -> ControlPoint:
         owner_department_code=owner,
         to_unit=_flag(row.get("to_unit")),
         threshold_source=_text(row.get("threshold_source")),
+        action_zh=_text(row.get("action_zh")),
+        decimals=_decimals(row.get("decimals"), code),
     )
+
+
+def _decimals(value: Any, code: str) -> int | None:
+    number = _number(value, "decimals", code)
+    if number is None:
+        return None
+    if not number.is_integer() or not 0 <= number <= 6:
+        raise RegistryError(f"质控点 {code}: decimals 应为 0–6 的整数，实际为 {_text(value)!r}")
+    return int(number)
 
 
 def department_from_row(row: Mapping[str, Any]) -> Department:
@@ -134,6 +153,7 @@ def department_from_row(row: Mapping[str, Any]) -> Department:
         kind=_text(row.get("kind")),
         email=_text(row.get("email")),
         role=_text(row.get("role")),
+        contact=_text(row.get("contact")),
     )
 
 
@@ -196,7 +216,13 @@ def dispatch_policy_from_rows(rows: list[Mapping[str, Any]]) -> DispatchPolicy:
         if number is None or number <= 0 or not number.is_integer():
             raise RegistryError(f"dispatch_policy: {field} 应为正整数，实际为 {rows[0].get(field)!r}")
         values[field] = int(number)
-    return DispatchPolicy(**values)
+    notify_from = _text(rows[0].get("notify_from"))
+    if notify_from and start_of(notify_from) is None:
+        raise RegistryError(
+            f"dispatch_policy: notify_from 应为月份（2025-09）、学期（2025-2026-1）、学年（2025-2026）、"
+            f"毕业年份（2026）或日期（2025-09-01），实际为 {notify_from!r}"
+        )
+    return DispatchPolicy(**values, notify_from=notify_from)
 
 
 def load_dispatch_policy_csv(path: Path) -> DispatchPolicy:

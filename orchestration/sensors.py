@@ -28,7 +28,7 @@ from orchestration.assets.warnings_ledger import WARNINGS_LEDGER
 from orchestration.jobs import DISPATCHED_IN_PROCESS_TAG, dispatch_warnings
 from orchestration.resources import ZhengaiPaths
 from orchestration.run_records import failed_control_points, failed_data_quality_checks, materialized
-from zhengai.clock import school_now
+from zhengai.clock import parse_school_time, school_now
 from zhengai.settings import REGISTRY_DIR
 
 SENSOR_INTERVAL_SECONDS = 60
@@ -141,7 +141,7 @@ def build_dispatch_backlog_sensor(nightly_job) -> dg.SensorDefinition:
             return dg.SkipReason(f"运行 {active.run_id}（{active.job_name}）尚未结束，稍后再检查待通知的预警")
         retry_after = load_dispatch_policy_csv(REGISTRY_DIR / "dispatch_policy.csv").retry_after_minutes
         if fingerprint == cursor.pending_fingerprint and cursor.requested_at:
-            if (now - datetime.fromisoformat(cursor.requested_at)).total_seconds() < retry_after * 60:
+            if (now - parse_school_time(cursor.requested_at)).total_seconds() < retry_after * 60:
                 return dg.SkipReason(f"上次分发后仍未送达的变化将在 {retry_after} 分钟后重试")
         cursor.pending_fingerprint, cursor.requested_at = fingerprint, now.isoformat()
         context.update_cursor(cursor.dump())

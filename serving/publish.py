@@ -23,6 +23,7 @@ import psycopg2
 from psycopg2 import sql
 
 from serving.snapshot import INFO_TABLE
+from zhengai.clock import school_time
 from zhengai.sql import quote_identifier
 
 DEFAULT_SCHEMA = "zhengai_marts"
@@ -112,9 +113,10 @@ def publish_to_postgres(
     report = PublishReport(schema=schema, role=role)
     target = sql.Identifier(schema)
     with duckdb.connect(str(snapshot), read_only=True) as source, tempfile.TemporaryDirectory() as scratch:
-        report.snapshot_published_at, run_id = source.execute(
+        published_at, run_id = source.execute(
             f"select published_at, run_id from main.{INFO_TABLE}"
         ).fetchone()
+        report.snapshot_published_at = school_time(published_at) if published_at else None
         # No bound parameters: binding one makes DuckDB import pandas, seconds for a CLI.
         tables: dict[str, list[tuple[str, str]]] = {}
         for table, column, duckdb_type in source.execute(
@@ -216,7 +218,7 @@ def _write_publish_info(cur, schema: str, report: PublishReport, run_id: str | N
     cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(qualified))
     cur.execute(
         sql.SQL(
-            "CREATE TABLE {} (published_at timestamptz, snapshot_published_at timestamp, "
+            "CREATE TABLE {} (published_at timestamptz, snapshot_published_at timestamptz, "
             "run_id text, tables integer, total_rows bigint)"
         ).format(qualified)
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from itertools import groupby
 from operator import attrgetter
@@ -22,6 +21,7 @@ import duckdb
 from alerting.ledger import WarningRow, load_warnings
 from expectations.registry import ControlPoint, control_point_from_row
 from serving.report_files import content_key
+from zhengai.clock import school_now
 
 LAYER_ZH = {"school": "学校", "major": "专业", "course": "课程", "teacher": "教师", "student": "学生"}
 LAYERS = tuple(LAYER_ZH)
@@ -323,7 +323,7 @@ class ReportData:
                            {code: refs for code, refs in sorted(self.references.items())}, warnings)
 
     def built_at(self) -> str:
-        return datetime.now().strftime("%Y-%m-%d %H:%M")
+        return school_now().strftime("%Y-%m-%d %H:%M")
 
     # Names and links -------------------------------------------------------------------------
     def table(self, sql: str, parameters: list | None = None) -> list[dict]:

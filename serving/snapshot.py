@@ -35,7 +35,7 @@ from pathlib import Path
 
 import duckdb
 
-from zhengai.clock import school_now
+from zhengai.clock import school_now, school_time
 from zhengai.sql import quote_identifier, quote_literal
 
 log = logging.getLogger(__name__)
@@ -542,6 +542,11 @@ def _timestamp(value: datetime) -> str:
     return f"TIMESTAMP {quote_literal(value.isoformat(sep=' '))}"
 
 
+def _instant(value: datetime) -> str:
+    """An aware school-local time as TIMESTAMPTZ: the same instant whatever the reader's zone."""
+    return f"TIMESTAMPTZ {quote_literal(school_time(value).isoformat(sep=' '))}"
+
+
 # -- personal data ------------------------------------------------------------------------
 
 
@@ -670,13 +675,13 @@ def _write_info(con: duckdb.DuckDBPyConnection, report: SnapshotReport, run_id: 
             f"{_literal(fingerprint)}, {_literal(through)})"
             for name, kind, rows, signature, fingerprint, through in contents))
     con.execute(
-        f"CREATE OR REPLACE TABLE {BUILD_ALIAS}.main.{INFO_TABLE} (published_at TIMESTAMP, run_id VARCHAR, "
+        f"CREATE OR REPLACE TABLE {BUILD_ALIAS}.main.{INFO_TABLE} (published_at TIMESTAMPTZ, run_id VARCHAR, "
         "tables INTEGER, total_rows BIGINT, withheld_columns VARCHAR[], mode VARCHAR, full_copy_reason VARCHAR, "
         "warehouse VARCHAR, classified_through MAP(VARCHAR, TIMESTAMP))"
     )
     through = report.classified_through
     con.execute(
-        f"INSERT INTO {BUILD_ALIAS}.main.{INFO_TABLE} VALUES ({_literal(report.published_at)}, "
+        f"INSERT INTO {BUILD_ALIAS}.main.{INFO_TABLE} VALUES ({_instant(report.published_at)}, "
         f"{_literal(run_id)}, {len(report.tables)}, {report.rows}, "
         f"[{_text_list(report.withheld_columns)}]::VARCHAR[], {_literal(report.mode)}, {_literal(report.reason)}, "
         f"{_literal(warehouse)}, map([{_text_list(through)}]::VARCHAR[], "
@@ -698,8 +703,14 @@ def _fsync(path: Path) -> None:
 
 
 def read_snapshot_info(snapshot: Path) -> dict | None:
-    """The snapshot's own record of when and by which run it was published."""
+    """The snapshot's own record of when and by which run it was published (published_at
+    aware, in the school's time zone)."""
     with duckdb.connect(str(snapshot), read_only=True) as con:
         row = con.execute(f"select * from main.{INFO_TABLE}").fetchone()
         names = [d[0] for d in con.description]
-    return dict(zip(names, row)) if row else None
+    if not row:
+        return None
+    info = dict(zip(names, row))
+    if isinstance(info.get("published_at"), datetime):
+        info["published_at"] = school_time(info["published_at"])
+    return info

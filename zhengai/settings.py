@@ -42,6 +42,15 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+DEFAULT_SCHOOL_TIMEZONE = "Asia/Shanghai"
+
+
+def school_timezone_name(env: dict[str, str] | None = None) -> str:
+    """The IANA zone of the school's wall clock (schedules, ledger, e-mail dates)."""
+    env = os.environ if env is None else env
+    return env.get("ZHENGAI_TIMEZONE") or DEFAULT_SCHOOL_TIMEZONE
+
+
 @dataclass(frozen=True)
 class Settings:
     jw_url: str

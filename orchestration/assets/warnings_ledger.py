@@ -2,11 +2,14 @@
 
 import dagster as dg
 
+from alerting.improvement import load_terms
 from alerting.ledger import update_ledger
+from expectations.registry import load_dispatch_policy
 from expectations.suites import judge_from_status
 from orchestration.assets.data_center import STATUS_MART
 from orchestration.resources import ZhengaiPaths
 from zhengai.clock import school_now
+from zhengai.periods import history_rule
 
 WARNINGS_LEDGER = dg.AssetKey(["warnings", "ledger"])
 
@@ -24,12 +27,14 @@ WARNINGS_LEDGER = dg.AssetKey(["warnings", "ledger"])
     ),
 )
 def warnings_ledger(context: dg.AssetExecutionContext, paths: ZhengaiPaths) -> dg.MaterializeResult:
-    changes = update_ledger(paths.ledger, judge_from_status(paths.warehouse_path), now=school_now())
+    # Periods that ended before the policy's notify_from are history: baseline, not news.
+    is_history = history_rule(load_dispatch_policy(paths.warehouse_path).notify_from, load_terms(paths.warehouse_path))
+    changes = update_ledger(paths.ledger, judge_from_status(paths.warehouse_path), now=school_now(), is_history=is_history)
     context.log.info(
         f"预警台账：新增 {len(changes.new)}，加重 {len(changes.worsened)}，解除 {len(changes.resolved)}，"
-        f"未变 {len(changes.unchanged)}"
+        f"未变 {len(changes.unchanged)}，历史基线 {len(changes.baseline)}"
     )
     return dg.MaterializeResult(metadata={
         "new": len(changes.new), "worsened": len(changes.worsened),
-        "resolved": len(changes.resolved), "unchanged": len(changes.unchanged),
+        "resolved": len(changes.resolved), "unchanged": len(changes.unchanged), "baseline": len(changes.baseline),
     })

@@ -1,16 +1,21 @@
 """Test kit for tests/expectations: a hand-made warehouse (registry seeds + a small mart).
 
 The warehouse holds registry.quality_control_points, registry.departments,
-registry.dispatch_policy, marts.mart_quality__status and the two core dimensions dispatch
-reads the counsellors from (core.dim_student, core.dim_staff, from tests/expectations/data).
+registry.dispatch_policy, marts.mart_quality__status and the core dimensions dispatch reads
+counsellors and the digests' context from (core.dim_student, dim_staff, dim_class,
+dim_teaching_class, from tests/expectations/data).
 The status column is computed here with the rule of docs/indicators.md, independently of the
 expectations, so the tests can cross-check the two.
 """
 
 from __future__ import annotations
 
+import os
 import socket
+import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import pandas as pd
@@ -25,6 +30,9 @@ TEST_DATA = Path(__file__).resolve().parent / "data"
 # 2024010105 → T9003 without an address, 2024010106 none registered, 2024010107 → a staff id HR does not know.
 DIM_STUDENT_CSV = TEST_DATA / "dim_student.csv"
 DIM_STAFF_CSV = TEST_DATA / "dim_staff.csv"
+# What digests show beside an entity: classes (张三 and 李四 in 计应2401班) and a teaching class taught by 吴老师.
+DIM_CLASS_CSV = TEST_DATA / "dim_class.csv"
+DIM_TEACHING_CLASS_CSV = TEST_DATA / "dim_teaching_class.csv"
 NUMBER_COLUMNS = ("target_value", "standard_value", "warning_value", "min_denominator")
 
 # indicator_code, entity_id, entity_name, unit_id, period, value, denominator
@@ -73,6 +81,8 @@ def create_warehouse(
         connection.execute(
             f"create table core.dim_staff as select * from read_csv('{dim_staff_csv}', header = true, all_varchar = true)"
         )
+        for table, csv_path in (("dim_class", DIM_CLASS_CSV), ("dim_teaching_class", DIM_TEACHING_CLASS_CSV)):
+            connection.execute(f"create table core.{table} as select * from read_csv('{csv_path}', header = true, all_varchar = true)")
         connection.execute(
             f"create table registry.quality_control_points as select * replace ({casts}) "
             f"from read_csv('{CONTROL_POINTS_CSV}', header = true, all_varchar = true)"
@@ -117,3 +127,19 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@contextmanager
+def host_clock_in_utc() -> Iterator[None]:
+    """The process's local time zone set to UTC, as on most servers, for the duration."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = before
+        time.tzset()

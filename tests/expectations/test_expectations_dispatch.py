@@ -97,8 +97,8 @@ def test_outbox_digests_parse_back_and_are_sent_once(tmp_path):
     assert "学号 2024010101" in text and "张三" in text and "当前值 12 学时（预警值 9）" in text
     assert message.get_body(("html",)) is not None
     rows = xlsx_rows(message)
-    assert rows[0][:5] == ("变化", "质控点代码", "质控点", "周期", "编号") and len(rows) == 4
-    assert {row[1] for row in rows[1:]} == {"STU_ABSENT_PERIODS", "STU_NIGHTS_OUT", "STU_ATTEND_RATE"}
+    assert rows[0][:6] == ("变化", "预警编号", "质控点代码", "质控点", "周期", "编号") and len(rows) == 4
+    assert {row[2] for row in rows[1:]} == {"STU_ABSENT_PERIODS", "STU_NIGHTS_OUT", "STU_ATTEND_RATE"}
     assert {e.path for e in report.emails} == {str(p) for p in outbox.glob("*.eml")}
     assert {w.state for w in load_warnings(ledger)} == {"已通知"}
 

@@ -11,6 +11,7 @@ from alerting.improvement import belongs_to_period, improvement_report
 from alerting.ledger import acknowledge_warning, find_warnings, resolve_warning, update_ledger
 from expectations.registry import load_departments_csv, load_registry_csv
 from expectations.suites import validate_control_points
+from zhengai.clock import school_stamp
 
 from tests.expectations.expectations_testkit import CONTROL_POINTS_CSV, DEPARTMENTS_CSV, create_warehouse
 from tests.expectations.smtp_testkit import DEPARTMENTS, smtp_server
@@ -32,11 +33,11 @@ def test_closing_by_hand_is_told_once_with_the_note(tmp_path):
         dispatch_warnings(warehouse, ledger, tmp_path / "outbox", url, DAY0)
         collector.take()
         (warning,) = find_warnings(ledger)
-        acknowledge_warning(ledger, warning.id, day(1))
+        acknowledge_warning(ledger, warning.id, day(1), by="质量办 张老师")
         with pytest.raises(ValueError):
-            acknowledge_warning(ledger, warning.id, day(1))  # already acknowledged
+            acknowledge_warning(ledger, warning.id, day(1), by="质量办 张老师")  # already acknowledged
         assert dispatch_warnings(warehouse, ledger, tmp_path / "outbox", url, day(1)).emails == []  # acknowledging is not news
-        resolve_warning(ledger, warning.id, "已约谈学生并联系家长，旷课已停止", day(2))
+        resolve_warning(ledger, warning.id, "已约谈学生并联系家长，旷课已停止", day(2), by="质量办 张老师")
         dispatch_warnings(warehouse, ledger, tmp_path / "outbox", url, day(2))
         closed = collector.take()
         update_ledger(ledger, validate_control_points(warehouse), day(3))  # the term's value stays 12: stays closed
@@ -46,9 +47,9 @@ def test_closing_by_hand_is_told_once_with_the_note(tmp_path):
     assert student_office.subject == f"【质量预警】{DEPARTMENTS['202'].name_zh}：解除 1 条（旷课学时 1）"
     assert "已由责任部门关闭，改进说明：已约谈学生并联系家长，旷课已停止" in student_office.text
     (warning,) = find_warnings(ledger)
-    assert (warning.state, warning.resolution_kind, warning.acknowledged_at) == ("已解除", "note", day(1).isoformat())
+    assert (warning.state, warning.resolution_kind, warning.acknowledged_at) == ("已解除", "note", school_stamp(day(1)))
     with pytest.raises(ValueError):
-        acknowledge_warning(ledger, warning.id, day(4))
+        acknowledge_warning(ledger, warning.id, day(4), by="质量办 张老师")
 
 
 def test_find_warnings_filters(tmp_path):
@@ -73,7 +74,10 @@ def test_periods_take_their_terms_and_months():
     assert not belongs_to_period("2024-10", T1, {})  # without a calendar a month belongs to no term
     assert belongs_to_period(T1, "2024-2025", TERMS) and belongs_to_period(T2, "2024-2025", TERMS)
     assert belongs_to_period("2025-05", "2024-2025", TERMS) and belongs_to_period("2024-2025", "2024-2025", TERMS)
-    assert not belongs_to_period("2025", "2024-2025", TERMS) and not belongs_to_period("2024-2025-1", "2024", TERMS)
+    assert not belongs_to_period("2024-2025-1", "2024", TERMS)
+    # A graduation (survey) year belongs to the school year it ends; a month to its school year by the calendar.
+    assert belongs_to_period("2025", "2024-2025", TERMS) and not belongs_to_period("2024", "2024-2025", TERMS)
+    assert belongs_to_period("2024-09", "2024-2025", {}) and not belongs_to_period("2024-08", "2024-2025", {})
 
 
 def test_improvement_report_counts_per_department(tmp_path):
@@ -84,23 +88,26 @@ def test_improvement_report_counts_per_department(tmp_path):
     training = [("TCH_TRAINING_HOURS", "T0001", "吴老师", "102", "2024-2025", 20.0, None)]
     update_ledger(ledger, validate_control_points(create_warehouse(tmp_path / "w.duckdb", absent + nights + other_term + training)), DAY0)
     ids = {w.entity_id + w.period: w.id for w in find_warnings(ledger)}
-    acknowledge_warning(ledger, ids["2024010101" + T1], day(1))
-    acknowledge_warning(ledger, ids["2024010102" + T1], day(1))
-    resolve_warning(ledger, ids["2024010101" + T1], "已约谈", day(2))
-    resolve_warning(ledger, ids["2024010102" + T1], "已补课", day(6))
+    acknowledge_warning(ledger, ids["2024010101" + T1], day(1), by="质量办 张老师")
+    acknowledge_warning(ledger, ids["2024010102" + T1], day(1), by="质量办 张老师")
+    resolve_warning(ledger, ids["2024010101" + T1], "已约谈", day(2), by="质量办 张老师")
+    resolve_warning(ledger, ids["2024010102" + T1], "已补课", day(6), by="质量办 张老师")
     # 2024010103 and 2024010104 recover on day 4; the training row is not evaluated that night.
     recovered = [(*row[:5], 2.0 if row[1] in ("2024010103", "2024010104") else row[5], None) for row in absent]
     update_ledger(ledger, validate_control_points(create_warehouse(tmp_path / "w.duckdb", recovered + nights + other_term)), day(4))
 
     departments = load_departments_csv(DEPARTMENTS_CSV)
     points = load_registry_csv(CONTROL_POINTS_CSV)
-    by_department, by_indicator = improvement_report(ledger, T1, departments, points, TERMS)
+    by_department, by_college, by_indicator = improvement_report(ledger, T1, departments, points, TERMS)
     rows = {(r.department_code, r.raised, r.acknowledged, r.recovered, r.closed_with_note, r.still_open, r.median_days_to_resolution) for r in by_department}
     # Department 202 owns 5 term absences + 1 October night out (in term 1); T2 and the school-year training are out.
     assert rows == {("202", 6, 2, 2, 2, 2, 4.0), ("", 6, 2, 2, 2, 2, 4.0)}
     assert by_department[0].department_name == DEPARTMENTS["202"].name_zh and by_department[-1].department_name == "合计"
     assert {(r.indicator_code, r.raised, r.still_open) for r in by_indicator} == {("STU_ABSENT_PERIODS", 5, 1), ("STU_NIGHTS_OUT", 1, 1)}
     # The school year takes both terms, the month and the school-year training warning (owner 203).
-    year, _ = improvement_report(ledger, "2024-2025", departments, points, TERMS)
+    year, colleges, _ = improvement_report(ledger, "2024-2025", departments, points, TERMS)
     assert {(r.department_code, r.raised) for r in year} == {("202", 7), ("203", 1), ("", 8)}
-    assert improvement_report(ledger, "2023-2024-1", departments, points, TERMS) == ([], [])
+    # Every warned entity here belongs to college 102 (信息工程学院): the college row counts them all.
+    assert {(r.department_code, r.department_name, r.raised) for r in colleges} == {("102", DEPARTMENTS["102"].name_zh, 8)}
+    assert [(r.department_code, r.raised) for r in by_college] == [("102", 6)]
+    assert improvement_report(ledger, "2023-2024-1", departments, points, TERMS) == ([], [], [])

@@ -8,6 +8,7 @@ import pytest
 
 from alerting.ledger import load_warnings, resolve_warning, update_ledger
 from expectations.suites import validate_control_points
+from zhengai.clock import school_stamp
 
 from tests.expectations.expectations_testkit import BASE_ROWS, create_warehouse
 
@@ -42,7 +43,7 @@ def test_failing_entities_open_new_warnings_once(warehouse, tmp_path):
     warning = by_key(ledger)[ABSENT_KEY]
     assert (warning.state, warning.first_value, warning.worst_value, warning.warning_value) == ("新预警", 12.0, 12.0, 9.0)
     assert (warning.entity_name, warning.unit_id, warning.owner_department_code) == ("张三", "102", "202")
-    assert warning.first_seen == FIRST_RUN.isoformat()
+    assert warning.first_seen == school_stamp(FIRST_RUN)
 
     before = dump(ledger)
     again = update_ledger(ledger, outcomes, FIRST_RUN)
@@ -73,7 +74,7 @@ def test_recovered_value_resolves_with_indicator_recovered(tmp_path):
     assert changes.resolved == [ABSENT_KEY]
     warning = by_key(ledger)[ABSENT_KEY]
     assert (warning.state, warning.resolution, warning.resolved_at, warning.last_value) == (
-        "已解除", "指标恢复", SECOND_RUN.isoformat(), 4.0
+        "已解除", "指标恢复", school_stamp(SECOND_RUN), 4.0
     )
     # Failing again later opens a new episode, reported as new.
     relapse = create_warehouse(tmp_path / "w.duckdb", replace_value(BASE_ROWS, "STU_ABSENT_PERIODS", "2024010101", 10.0))
@@ -100,17 +101,17 @@ def test_manual_resolution_needs_a_note(warehouse, tmp_path):
     update_ledger(ledger, validate_control_points(warehouse), FIRST_RUN)
     warning = by_key(ledger)[ABSENT_KEY]
     with pytest.raises(ValueError):
-        resolve_warning(ledger, warning.id, "  ", SECOND_RUN)
-    resolve_warning(ledger, warning.id, "已约谈学生并通知家长", SECOND_RUN)
+        resolve_warning(ledger, warning.id, "  ", SECOND_RUN, by="质量办 张老师")
+    resolve_warning(ledger, warning.id, "已约谈学生并通知家长", SECOND_RUN, by="质量办 张老师")
     assert by_key(ledger)[ABSENT_KEY].resolution == "已约谈学生并通知家长"
     with pytest.raises(ValueError):
-        resolve_warning(ledger, warning.id, "重复解除", SECOND_RUN)
+        resolve_warning(ledger, warning.id, "重复解除", SECOND_RUN, by="质量办 张老师")
 
 
 def test_hand_closed_warning_stays_closed_unless_worse(warehouse, tmp_path):
     ledger = tmp_path / "ledger.sqlite"
     update_ledger(ledger, validate_control_points(warehouse), FIRST_RUN)
-    resolve_warning(ledger, by_key(ledger)[ABSENT_KEY].id, "已约谈学生", FIRST_RUN)
+    resolve_warning(ledger, by_key(ledger)[ABSENT_KEY].id, "已约谈学生", FIRST_RUN, by="质量办 张老师")
     changes = update_ledger(ledger, validate_control_points(warehouse), SECOND_RUN)  # same 12 periods
     assert ABSENT_KEY in changes.unchanged and by_key(ledger)[ABSENT_KEY].state == "已解除"
     worse = create_warehouse(tmp_path / "w2.duckdb", replace_value(BASE_ROWS, "STU_ABSENT_PERIODS", "2024010101", 20.0))

@@ -130,7 +130,7 @@ def test_reminders_and_escalation_fire_after_the_policy_limits(tmp_path):
         assert subjects(collector) == {}
 
         training = find_warnings(school.ledger, indicator_code="TCH_TRAINING_HOURS")[0]
-        acknowledge_warning(school.ledger, training.id, day(4))
+        acknowledge_warning(school.ledger, training.id, day(4), by="质量办 张老师")
         rows = [with_value(ABSENT, 15.0), TRAINING]
         school.night(day(4), rows)  # worse is news, and restarts the reminder clock
         assert set(subjects(collector)) == {"202", "102", "counsellor:T9001"}

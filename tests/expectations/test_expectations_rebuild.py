@@ -22,6 +22,7 @@ import yaml
 from alerting.dispatch import dispatch_warnings
 from alerting.ledger import load_warnings, update_ledger
 from expectations.suites import validate_control_points
+from zhengai.clock import school_stamp
 
 from tests.expectations.expectations_testkit import DIM_STAFF_CSV, REPO_ROOT
 from tests.expectations.smtp_testkit import DEPARTMENTS
@@ -120,5 +121,5 @@ def test_ledger_survives_full_refresh_and_a_deleted_warehouse(tmp_path):
     assert changes.unchanged == [NIGHTS_OUT_KEY] and not changes.new and not changes.resolved
     assert dispatch_warnings(warehouse, ledger, outbox, None, third_night).emails == []
     (warning,) = load_warnings(ledger)
-    assert (warning.first_seen, warning.last_seen, warning.state) == (first_night.isoformat(), third_night.isoformat(), "已通知")
+    assert (warning.first_seen, warning.last_seen, warning.state) == (school_stamp(first_night), school_stamp(third_night), "已通知")
     assert evaluations(ledger) == 3 and len(list(outbox.glob("*.eml"))) == 3

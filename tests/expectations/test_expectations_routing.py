@@ -55,8 +55,8 @@ def ledger_with(tmp_path, rows=ROWS):
 def entity_ids_in(received) -> set[str]:
     sheets = received.sheets()
     changes, open_list = sheets["本次变化"], sheets["全部未解除预警"]
-    assert changes[0][4] == "编号" and open_list[0][3] == "编号"
-    return {row[4] for row in changes[1:]} | {row[3] for row in open_list[1:]}
+    change_column, open_column = changes[0].index("编号"), open_list[0].index("编号")
+    return {row[change_column] for row in changes[1:]} | {row[open_column] for row in open_list[1:]}
 
 
 def test_each_recipient_gets_one_digest_with_exactly_its_entities(tmp_path):

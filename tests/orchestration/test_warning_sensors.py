@@ -140,7 +140,7 @@ def test_backlog_sensor_launches_for_a_hand_closed_warning_and_skips_a_clean_nig
     assert site.tick(BACKLOG, cursor=first.cursor).skip_message == "没有待通知的预警变化"
 
     warning = load_warnings(site.settings.ledger)[0]
-    resolve_warning(site.settings.ledger, warning.id, "已整改", datetime.now())
+    resolve_warning(site.settings.ledger, warning.id, "已整改", datetime.now(), by="质量办 张老师")
     closed = site.tick(BACKLOG, cursor=first.cursor)
     assert len(closed.run_requests) == 1 and closed.run_requests[0].tags["zhengai/trigger"] == "pending"
     site.dispatch()

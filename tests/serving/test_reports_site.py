@@ -199,7 +199,7 @@ def test_a_rebuild_without_change_writes_nothing_and_a_changed_warning_rewrites_
     unchanged = build_site(settings.snapshot, ledger, site, workers=1)
     assert unchanged.written == 0 and unchanged.removed == 0 and unchanged.unchanged > unchanged.pages
     warning = next(w for w in find_warnings(ledger, states=OPEN_STATES) if w.state != "已确认")
-    acknowledge_warning(ledger, warning.id, datetime(2026, 1, 5, 9, 0))
+    acknowledge_warning(ledger, warning.id, datetime(2026, 1, 5, 9, 0), by="质量办 张老师")
     with duckdb.connect(str(settings.snapshot), read_only=True) as con:
         entity_type = con.execute("select entity_type from registry.quality_control_points where code = ?",
                                   [warning.indicator_code]).fetchone()[0]
