@@ -108,6 +108,8 @@ REASONS_ZH = {
     "null_required": "必填列为空",
     "code_not_allowed": "代码超出约定",
     "duplicate_key": "主键重复",
+    "out_of_range": "数值超出约定范围",
+    "future_dated": "时间晚于本次运行",
 }
 
 
