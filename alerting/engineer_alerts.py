@@ -136,10 +136,11 @@ def _check_line(check: dict) -> str:
 
 
 def data_quality_alert_text(job_name: str, run_id: str, unjudged: list[dict], quarantined: list[dict],
-                            failed_checks: list[dict]) -> tuple[str, str]:
+                            failed_checks: list[dict], deleted: list[dict] | None = None) -> tuple[str, str]:
     """Subject and body of the alert for a finished run with data-quality findings: each
     finding by source table, key and column with its count, the rows quarantined tonight,
-    and the other checks that did not pass."""
+    the rows found deleted in a source, and the other checks that did not pass."""
+    deleted = deleted or []
     unjudged_total = sum(row["records"] for row in unjudged)
     quarantined_total = sum(row["records"] for row in quarantined)
     lines = [f"夜间同步 {run_id} 已完成：质控点检查、预警台账、预警邮件、分析快照和报告照常进行，"
@@ -150,11 +151,16 @@ def data_quality_alert_text(job_name: str, run_id: str, unjudged: list[dict], qu
     if quarantined:
         lines += [f"二、本次隔离的行 {quarantined_total} 条（未入库，明细见 meta.quarantine，run_id = {run_id}）：",
                   *[_finding_line(row) for row in quarantined], ""]
+    if deleted:
+        lines += ["源系统中已删除的行（原始层保留备查，不再计入核心层与指标，见 meta.load_audit）：",
+                  *[f"  - 表 {row['source_table']}，主键 {row.get('key_column') or '（无）'}：源系统已删除 {row['records']} 行"
+                    for row in deleted], ""]
     if failed_checks:
         lines += [f"三、未通过的数据检查 {len(failed_checks)} 项（数据测试与加载检查，详见 Dagster 界面该运行的资产检查）：",
                   *[_check_line(check) for check in failed_checks], ""]
     lines.append("改正源系统中的数据后，下一次夜间同步会重新读取并判定这些记录。")
     parts = [f"未能判定 {unjudged_total} 条" if unjudged else "", f"隔离 {quarantined_total} 行" if quarantined else "",
+             f"源系统删除 {sum(row['records'] for row in deleted)} 行" if deleted else "",
              f"{len(failed_checks)} 项检查未通过" if failed_checks else ""]
     subject = f"【数据质量】{job_name}：{'，'.join(part for part in parts if part)}"
     return subject, "\n".join(lines)

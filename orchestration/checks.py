@@ -109,9 +109,10 @@ def _key_columns() -> dict[str, str]:
             for source, spec in config.sources.items() for table in spec.tables}
 
 
-def read_findings(warehouse: Path, run_id: str) -> tuple[list[dict], list[dict]]:
-    """(records left out of judging, rows quarantined by this run), each grouped by source table,
-    key column, column and reason with a count and a few keys."""
+def read_findings(warehouse: Path, run_id: str) -> tuple[list[dict], list[dict], list[dict]]:
+    """(records left out of judging, rows quarantined by this run, rows this run found deleted
+    in the source), the first two grouped by source table, key column, column and reason with a
+    count and a few keys, the deletions per table (when the load audit counts them)."""
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         unjudged = _grouped(connection, f"""
             select source_table, key_column, column_name, reason, count(*) as records,
@@ -126,12 +127,24 @@ def read_findings(warehouse: Path, run_id: str) -> tuple[list[dict], list[dict]]
             where run_id = ?
             group by source_table, column_name, rule
             order by source_table, column_name, rule""", [run_id])
+        deleted = _grouped(connection, """
+            select 'raw_' || source || '.' || table_name as source_table, rows_deleted as records
+            from meta.load_audit where run_id = ? and rows_deleted > 0
+            order by source, table_name""", [run_id]) if _has_column(connection, "load_audit", "rows_deleted") else []
     key_columns = _key_columns()
+    for row in deleted:
+        row["key_column"] = key_columns.get(row["source_table"])
     for row in quarantined:
         row["key_column"] = key_columns.get(row["source_table"])
         if row["column_name"] is None and row["reason"] == "duplicate_key":
             row["column_name"] = row["key_column"]  # the key itself came twice
-    return unjudged, quarantined
+    return unjudged, quarantined, deleted
+
+
+def _has_column(connection, table: str, column: str) -> bool:
+    return connection.execute(
+        "select count(*) from information_schema.columns where table_schema = 'meta' and table_name = ? and column_name = ?",
+        [table, column]).fetchone()[0] > 0
 
 
 @dg.asset_check(
@@ -141,14 +154,15 @@ def read_findings(warehouse: Path, run_id: str) -> tuple[list[dict], list[dict]]
     blocking=False,
 )
 def data_quality_findings(context: dg.AssetCheckExecutionContext, paths: ZhengaiPaths) -> dg.AssetCheckResult:
-    unjudged, quarantined = read_findings(paths.warehouse_path, context.run.run_id)
+    unjudged, quarantined, deleted = read_findings(paths.warehouse_path, context.run.run_id)
     return dg.AssetCheckResult(
-        passed=not unjudged and not quarantined,
+        passed=not unjudged and not quarantined and not deleted,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={
             "unjudged_records": sum(row["records"] for row in unjudged),
             "quarantined_rows": sum(row["records"] for row in quarantined),
             "unjudged": dg.MetadataValue.json(unjudged),
             "quarantined": dg.MetadataValue.json(quarantined),
+            "deleted": dg.MetadataValue.json(deleted),
         },
     )

@@ -56,12 +56,15 @@ def failed_data_quality_details(instance: dg.DagsterInstance, run_id: str,
     return sorted(details, key=lambda item: (item["asset"], item["check"]))
 
 
-def data_quality_findings(instance: dg.DagsterInstance, run_id: str) -> tuple[list[dict], list[dict]]:
-    """(records left out of judging, rows quarantined by the run) as the findings check recorded them."""
+def data_quality_findings(instance: dg.DagsterInstance, run_id: str) -> tuple[list[dict], list[dict], list[dict]]:
+    """(records left out of judging, rows quarantined by the run, rows found deleted in the
+    source) as the findings check recorded them."""
     for evaluation in check_evaluations(instance, run_id):
         if evaluation.check_name == DATA_QUALITY_FINDINGS:
-            return evaluation.metadata["unjudged"].value, evaluation.metadata["quarantined"].value
-    return [], []
+            metadata = evaluation.metadata
+            deleted = metadata["deleted"].value if "deleted" in metadata else []
+            return metadata["unjudged"].value, metadata["quarantined"].value, deleted
+    return [], [], []
 
 
 def materialized(instance: dg.DagsterInstance, run_id: str, key: dg.AssetKey) -> bool:

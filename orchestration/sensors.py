@@ -195,10 +195,10 @@ def data_quality_alert(instance: dg.DagsterInstance, run: dg.DagsterRun) -> tupl
     """Subject and body of the engineers' data-quality alert for a finished run, or None when
     every data-quality check passed."""
     failed = failed_data_quality_details(instance, run.run_id, _data_test_columns())
-    unjudged, quarantined = data_quality_findings(instance, run.run_id)
-    if not failed and not unjudged and not quarantined:
+    unjudged, quarantined, deleted = data_quality_findings(instance, run.run_id)
+    if not failed and not unjudged and not quarantined and not deleted:
         return None
-    return data_quality_alert_text(run.job_name, run.run_id, unjudged, quarantined, failed)
+    return data_quality_alert_text(run.job_name, run.run_id, unjudged, quarantined, failed, deleted)
 
 
 def build_data_quality_sensor(nightly_job) -> dg.SensorDefinition:

@@ -163,7 +163,8 @@ def inject_second_night(sources: Path) -> Night:
         deleted = _first(jw, "select CJ_ID from JW_CJ_XSCJB where CJ_ID like '0%' order by CJ_ID limit 1 offset 1")[0]
         jw.execute("delete from JW_CJ_XSCJB where CJ_ID = ?", [deleted])
         cases.append(Case("deleted_source_row", 2, "jw", "JW_CJ_XSCJB", "CJ_ID", deleted, "CJ_ID", "deleted",
-                          named_in_alert=("raw_jw.JW_CJ_XSCJB",), waits_for_ingest="ingest does not yet reconcile keys",
+                          named_in_alert=("raw_jw.JW_CJ_XSCJB", "CJ_ID", "源系统已删除"),
+                          waits_for_ingest="ingest does not yet reconcile keys",
                           alert_waits_for_ingest="the alert does not yet count deletions"))
         # a check-in sent again, below the watermark, with another status
         check_in, session, student = _first(

@@ -19,7 +19,7 @@ UNJUDGED = [
 QUARANTINED = [
     {"source_table": "raw_jw.JW_KQ_XSKQB", "key_column": "KQ_ID", "column_name": "KQZT", "reason": "code_not_allowed",
      "records": 1, "sample_keys": ["900010"], "detail": "KQZT: '9' is not one of [1, 2, 3, 4, 5]"},
-    {"source_table": "raw_jw.JW_CJ_XSCJB", "key_column": "CJ_ID", "column_name": "GXSJ", "reason": "future_dated",
+    {"source_table": "raw_jw.JW_CJ_XSCJB", "key_column": "CJ_ID", "column_name": "GXSJ", "reason": "clock_skew",
      "records": 2, "sample_keys": ["F1", "F2"], "detail": None},
 ]
 FAILED = [
@@ -39,9 +39,16 @@ def test_the_alert_names_table_key_column_and_count_of_every_finding():
     assert "表 raw_jw.JW_KQ_XSKQB，主键 KQ_ID，列 SKJL_ID：上课记录无日期（session_without_date）7 条；键值 1、2、3、4、5 等" in body
     assert "表 raw_jw.JW_KQ_XSKQB，主键 KQ_ID，列 KQZT：代码超出约定（code_not_allowed）1 条；键值 900010；例：KQZT: '9'" in body
     # a rule this module has no words for is shown by its code
-    assert "列 GXSJ：future_dated（future_dated）2 条；键值 F1、F2" in body
+    assert "列 GXSJ：clock_skew（clock_skew）2 条；键值 F1、F2" in body
     assert "core/fct_grade · not_null_fct_grade_term_name（WARN），列 term_name，3 行未通过" in body
     assert "run-1" in body
+
+
+def test_rows_deleted_in_a_source_are_counted_per_table():
+    deleted = [{"source_table": "raw_jw.JW_CJ_XSCJB", "key_column": "CJ_ID", "records": 2}]
+    subject, body = data_quality_alert_text("nightly_sync", "run-3", [], [], [], deleted)
+    assert subject == "【数据质量】nightly_sync：源系统删除 2 行"
+    assert "  - 表 raw_jw.JW_CJ_XSCJB，主键 CJ_ID：源系统已删除 2 行" in body
 
 
 def test_the_alert_goes_to_the_data_center_over_smtp_without_the_password_of_a_url(tmp_path):
