@@ -1,12 +1,17 @@
-"""Control-point checks: one Dagster asset check per registry row, on its layer's mart.
+"""Control-point checks: one Dagster asset check per registry row, on its layer's mart; and
+the night's data-quality findings for the engineers.
 
 They only judge (Great Expectations over `marts.mart_quality__status`); the warnings ledger
 is updated by its own asset, so running checks from the UI changes nothing.
 """
 
 import json
+from pathlib import Path
 
 import dagster as dg
+import duckdb
+
+import ingest
 
 from expectations.registry import ControlPoint, load_registry_csv
 from expectations.suites import validate_control_points
@@ -81,3 +86,83 @@ def threshold_checks() -> list[dg.AssetChecksDefinition]:
     points = load_registry_csv(REGISTRY_DIR / "quality_control_points.csv")
     layers = sorted({p.layer for p in points if f"mart_{p.layer}__indicators" in models})
     return [build_layer_checks(layer, [p for p in points if p.layer == layer]) for layer in layers]
+
+
+# The night's data-quality findings: what the models left out of judging and what ingest
+# quarantined in this run, grouped by table, column and reason for the engineers' alert.
+UNJUDGED_RECORDS = dg.AssetKey(["data_quality", "dq_unjudged_records"])
+DATA_QUALITY_FINDINGS = "data_quality_findings"
+SAMPLE_KEYS = 5
+FINDING_GROUPS = 50  # groups listed per kind; the tables hold every row
+
+
+def _grouped(connection, sql: str, params: list) -> list[dict]:
+    cursor = connection.execute(sql, params)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchmany(FINDING_GROUPS)]
+
+
+def _key_columns() -> dict[str, str]:
+    """{"raw_jw.JW_CJ_XSCJB": "CJ_ID"} from the source contract: quarantine rows carry key values only."""
+    config = ingest.load_config()
+    return {f"raw_{source}.{table.name}": "|".join(table.key)
+            for source, spec in config.sources.items() for table in spec.tables}
+
+
+def read_findings(warehouse: Path, run_id: str) -> tuple[list[dict], list[dict], list[dict]]:
+    """(records left out of judging, rows quarantined by this run, rows this run found deleted
+    in the source), the first two grouped by source table, key column, column and reason with a
+    count and a few keys, the deletions per table (when the load audit counts them)."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        unjudged = _grouped(connection, f"""
+            select source_table, key_column, column_name, reason, count(*) as records,
+                list(record_key order by record_key)[1:{SAMPLE_KEYS}] as sample_keys
+            from data_quality.dq_unjudged_records
+            group by source_table, key_column, column_name, reason
+            order by source_table, key_column, column_name, reason""", [])
+        quarantined = _grouped(connection, f"""
+            select source_table, column_name, rule as reason, count(*) as records,
+                list(row_key order by row_key)[1:{SAMPLE_KEYS}] as sample_keys, min(detail) as detail
+            from staging.stg_meta__quarantine
+            where run_id = ?
+            group by source_table, column_name, rule
+            order by source_table, column_name, rule""", [run_id])
+        deleted = _grouped(connection, """
+            select 'raw_' || source || '.' || table_name as source_table, rows_deleted as records
+            from meta.load_audit where run_id = ? and rows_deleted > 0
+            order by source, table_name""", [run_id]) if _has_column(connection, "load_audit", "rows_deleted") else []
+    key_columns = _key_columns()
+    for row in deleted:
+        row["key_column"] = key_columns.get(row["source_table"])
+    for row in quarantined:
+        row["key_column"] = key_columns.get(row["source_table"])
+        if row["column_name"] is None and row["reason"] == "duplicate_key":
+            row["column_name"] = row["key_column"]  # the key itself came twice
+    return unjudged, quarantined, deleted
+
+
+def _has_column(connection, table: str, column: str) -> bool:
+    return connection.execute(
+        "select count(*) from information_schema.columns where table_schema = 'meta' and table_name = ? and column_name = ?",
+        [table, column]).fetchone()[0] > 0
+
+
+@dg.asset_check(
+    asset=UNJUDGED_RECORDS,
+    name=DATA_QUALITY_FINDINGS,
+    description="数据质量：未能判定的记录（已排除在指标之外）与本次隔离的行，按来源表、主键、列与原因汇总，供数据中心工程师告警",
+    blocking=False,
+)
+def data_quality_findings(context: dg.AssetCheckExecutionContext, paths: ZhengaiPaths) -> dg.AssetCheckResult:
+    unjudged, quarantined, deleted = read_findings(paths.warehouse_path, context.run.run_id)
+    return dg.AssetCheckResult(
+        passed=not unjudged and not quarantined and not deleted,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "unjudged_records": sum(row["records"] for row in unjudged),
+            "quarantined_rows": sum(row["records"] for row in quarantined),
+            "unjudged": dg.MetadataValue.json(unjudged),
+            "quarantined": dg.MetadataValue.json(quarantined),
+            "deleted": dg.MetadataValue.json(deleted),
+        },
+    )

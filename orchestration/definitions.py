@@ -13,7 +13,7 @@ from orchestration.assets.data_center import build_data_center_assets
 from orchestration.assets.ingest import source_assets
 from orchestration.assets.reports import annual_tables, report_drafts, report_site
 from orchestration.assets.warnings_ledger import warnings_ledger
-from orchestration.checks import threshold_checks
+from orchestration.checks import data_quality_findings, threshold_checks
 from orchestration.jobs import dispatch_warnings, nightly_sync
 from orchestration.resources import build_resources
 from orchestration.schedules import nightly_schedule
@@ -26,7 +26,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[*source_assets(), data_center, warnings_ledger, build_snapshot_asset(data_center),
                 report_site, annual_tables, report_drafts],
-        asset_checks=threshold_checks(),
+        asset_checks=[*threshold_checks(), data_quality_findings],
         jobs=[nightly_sync, dispatch_warnings],
         schedules=[nightly_schedule],
         sensors=build_sensors(nightly_sync),

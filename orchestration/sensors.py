@@ -6,9 +6,10 @@
   (retried every `retry_after_minutes` of the dispatch policy), a reminder or escalation that
   came due, a warning closed by hand. It leaves a freshly finished nightly run to the first.
 - `run_failure_alert_sensor` e-mails the data center engineers the failed step and error.
-- `data_quality_alert_sensor` e-mails them the data-quality checks (not control points) that
-  failed in a successful nightly run: a failed non-blocking check does not fail its run, so
-  the run-failure sensor never sees it.
+- `data_quality_alert_sensor` e-mails them what a successful nightly run could not judge or
+  load, by source table, key and column with counts (the findings check), and the other
+  data-quality checks (not control points) that failed: a failed data test or non-blocking
+  check does not fail its run, so the run-failure sensor never sees it.
 Sensors read the ledger and the registry seeds, never the warehouse: a tick must not hold
 the DuckDB file while the nightly run wants to write it.
 """
@@ -21,13 +22,15 @@ from pathlib import Path
 
 import dagster as dg
 
-from alerting.engineer_alerts import send_alert
+from alerting.engineer_alerts import data_quality_alert_text, send_alert
 from alerting.ledger import pending_summary
 from expectations.registry import load_departments_csv, load_dispatch_policy_csv
 from orchestration.assets.warnings_ledger import WARNINGS_LEDGER
+from orchestration.dbt_project import data_center_project
 from orchestration.jobs import DISPATCHED_IN_PROCESS_TAG, dispatch_warnings
 from orchestration.resources import ZhengaiPaths
-from orchestration.run_records import failed_control_points, failed_data_quality_checks, materialized
+from orchestration.run_records import (data_quality_findings, failed_control_points, failed_data_quality_details,
+                                       materialized)
 from zhengai.clock import parse_school_time, school_now
 from zhengai.settings import REGISTRY_DIR
 
@@ -180,10 +183,30 @@ def run_failure_alert_sensor(context: dg.RunFailureSensorContext, paths: Zhengai
     context.log.info(f"已通知 {result.recipient}：{subject}")
 
 
+def _data_test_columns() -> dict[str, str]:
+    """Check name → column of every dbt data test on a column (the manifest is a file, not the warehouse)."""
+    manifest = Path(data_center_project().manifest_path)
+    if not manifest.exists():
+        return {}
+    nodes = json.loads(manifest.read_text())["nodes"].values()
+    return {node["name"]: node["column_name"] for node in nodes
+            if node["resource_type"] == "test" and node.get("column_name")}
+
+
+def data_quality_alert(instance: dg.DagsterInstance, run: dg.DagsterRun) -> tuple[str, str] | None:
+    """Subject and body of the engineers' data-quality alert for a finished run, or None when
+    every data-quality check passed."""
+    failed = failed_data_quality_details(instance, run.run_id, _data_test_columns())
+    unjudged, quarantined, deleted = data_quality_findings(instance, run.run_id)
+    if not failed and not unjudged and not quarantined and not deleted:
+        return None
+    return data_quality_alert_text(run.job_name, run.run_id, unjudged, quarantined, failed, deleted)
+
+
 def build_data_quality_sensor(nightly_job) -> dg.SensorDefinition:
     @dg.run_status_sensor(
         name="data_quality_alert_sensor",
-        description="夜间同步成功但有数据质量检查（加载、主键、孤儿记录、跨系统人数核对等，非质控点）未通过时，给数据中心工程师（角色 data_center）发邮件。",
+        description="夜间同步成功但有未能判定的记录、本次隔离的行，或数据质量检查（加载、数据测试等，非质控点）未通过时，给数据中心工程师（角色 data_center）发邮件：逐项列出来源表、主键、列与条数。",
         run_status=dg.DagsterRunStatus.SUCCESS,
         monitored_jobs=[nightly_job],
         default_status=dg.DefaultSensorStatus.RUNNING,
@@ -191,14 +214,10 @@ def build_data_quality_sensor(nightly_job) -> dg.SensorDefinition:
     )
     def data_quality_alert_sensor(context: dg.RunStatusSensorContext, paths: ZhengaiPaths):
         run = context.dagster_run
-        failed = failed_data_quality_checks(context.instance, run.run_id)
-        if not failed:
+        subject_body = data_quality_alert(context.instance, run)
+        if subject_body is None:
             return dg.SkipReason("本次同步的数据质量检查全部通过")
-        body = "\n".join(
-            [f"夜间同步 {run.run_id} 已完成，但以下 {len(failed)} 项数据质量检查未通过：", "", *[f"  - {item}" for item in failed], "",
-             "详情见 Dagster 界面中该运行的资产检查结果，以及仓库 meta.load_audit、meta.quarantine。"]
-        )
-        subject = f"【数据质量】{run.job_name}：{len(failed)} 项检查未通过"
+        subject, body = subject_body
         departments = load_departments_csv(REGISTRY_DIR / "departments.csv")
         send_alert(departments, subject, body, f"data-quality-{run.run_id}", paths.smtp_url, paths.outbox, school_now())
         return dg.SkipReason(f"已告警：{subject}")

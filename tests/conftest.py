@@ -11,7 +11,7 @@ import pytest
 
 TESTS = Path(__file__).resolve().parent
 # Folders and modules that build or sync a whole school, or start a daemon.
-SLOW = ("end_to_end/", "dbt_project/", "bench/", "serving/test_snapshot_delta.py", "serving/test_serving_questions.py",
+SLOW = ("end_to_end/", "bad_input/", "dbt_project/", "bench/", "serving/test_snapshot_delta.py", "serving/test_serving_questions.py",
         "serving/test_serving_snapshot.py::test_an_analyst_reads_the_snapshot_through_a_full_sync",
         "serving/test_serving_personal_data.py", "serving/test_serving_postgres.py", "serving/test_reports_site.py",
         "serving/test_reports_documents.py",

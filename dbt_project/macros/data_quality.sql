@@ -1,9 +1,10 @@
 {#- Records of a staging model that did not enter its core fact, with the first reason
     that applies. "Staging minus the fact" (by key), so every source record is either in
-    core or listed here; `checks` is a list of (reason, condition on the staging row `s`)
-    and a record that matches none is 'other' (a data test rejects it: the fact and its
-    checks have drifted apart). -#}
-{% macro excluded_records(source_table, staging_model, key, fact_model, entity_key, checks) -%}
+    core or listed here; `checks` is a list of (reason, condition on the staging row `s`,
+    the vendor column the reason is about) and a record that matches none is 'other' (a data
+    test rejects it: the fact and its checks have drifted apart). `key_column` is the vendor
+    name of the key, so the engineers can find the row in the source system. -#}
+{% macro excluded_records(source_table, staging_model, key, key_column, fact_model, entity_key, checks) -%}
 select
     '{{ source_table }}' as source_table,
     cast(s.{{ key }} as varchar) as record_id,
@@ -11,11 +12,18 @@ select
     s._load_id,
     case
         when s.{{ key }} is null then 'missing_record_id'
-        {%- for reason, condition in checks %}
+        {%- for reason, condition, column in checks %}
         when {{ condition }} then '{{ reason }}'
         {%- endfor %}
         else 'other'
-    end as reason
+    end as reason,
+    '{{ key_column }}' as key_column,
+    case
+        when s.{{ key }} is null then '{{ key_column }}'
+        {%- for reason, condition, column in checks %}
+        when {{ condition }} then '{{ column }}'
+        {%- endfor %}
+    end as column_name
 {#- keys missing from the model first (few), then the latest copy of those -#}
 {%- set missing -%}
     (select * from {{ ref(staging_model) }} as staged
@@ -100,14 +108,21 @@ from {{ ref(classified_model) }}
 where duplicate_copies > 0
 {%- endmacro %}
 
-{#- excluded_records of a classified intermediate: its rows with an exclusion_reason. -#}
-{% macro excluded_records_classified(source_table, classified_model, key, entity_key) -%}
+{#- excluded_records of a classified intermediate: its rows with an exclusion_reason;
+    `columns` names the vendor column of each reason. -#}
+{% macro excluded_records_classified(source_table, classified_model, key, key_column, entity_key, columns) -%}
 select
     '{{ source_table }}' as source_table,
     cast({{ key }} as varchar) as record_id,
     cast({{ entity_key }} as varchar) as entity_key,
     _load_id,
-    exclusion_reason as reason
+    exclusion_reason as reason,
+    '{{ key_column }}' as key_column,
+    case exclusion_reason
+        {%- for reason, column in columns.items() %}
+        when '{{ reason }}' then '{{ column }}'
+        {%- endfor %}
+    end as column_name
 from {{ ref(classified_model) }}
 where exclusion_reason is not null
 {%- endmacro %}

@@ -491,6 +491,9 @@ def add_data_quality_cases(school: RawSchool) -> None:
                      JSRQ="2024-10-02", XS=8.0)                             # training of nobody
     school.hr_record("raw_hr.RS_PXJL", "P5", GH="T011", PXMC="p5", PXLB="校本", KSRQ=None, JSRQ=None, XS=8.0)
     school.destination("2099001", 2025, "签约就业", "是")                  # graduate unknown to the register
+    # a session whose date cannot be read: neither it nor its absence counts anywhere
+    school.add("raw_jw.JW_KQ_SKJLB", SKJL_ID=90101, JXB_ID="JXB_C1", SKRQ="2099-13-45", JC="1-2", XS=2)
+    school.check_in(90101, "S11", 4, kq_id=90102)
     school.survey("2099001", 2024, 5, 5)
     quarantine = "meta.quarantine"
     add(quarantine, run_id="r0", source="jw", table_name="JW_KQ_XSKQB", row_key="90001", rule="duplicate_key",

@@ -15,6 +15,7 @@ def test_every_excluded_record_is_listed_with_its_reason(warehouse):
         ("raw_hr.RS_PXJL", None, "missing_staff_id"),
         ("raw_hr.RS_PXJL", "T011", "missing_date"),
         ("raw_jw.JW_CJ_XSCJB", "X999", "student_not_in_register"),
+        ("raw_jw.JW_KQ_SKJLB", "JXB_C1", "missing_date"),
         ("raw_jw.JW_PJ_XSPFB", "JXB_GONE", "teaching_class_not_found"),
         ("raw_xg.XG_BYQX", "2099001", "student_not_in_register"),
         ("raw_xg.XG_CQJL", "2024999", "student_not_in_register"),
@@ -103,10 +104,28 @@ def test_state_platform_against_the_register_per_major_and_cohort(warehouse):
 def test_summary_counts_every_check(warehouse):
     summary = dict(warehouse.execute("select model_name, findings from data_quality.dq_findings_summary").fetchall())
     assert summary == {
-        "dq_excluded_records": 9, "dq_orphan_check_ins": 1, "dq_orphan_keys": 11, "dq_duplicates_removed": 3,
+        "dq_excluded_records": 10, "dq_orphan_check_ins": 2, "dq_orphan_keys": 11, "dq_duplicates_removed": 3,
         "dq_codes_outside_contract": 3, "dq_state_teachers_vs_hr": 4, "dq_state_teacher_counts": 1,
-        "dq_state_students_vs_register": 3, "dq_plan_refusals": 1,
+        "dq_state_students_vs_register": 3, "dq_plan_refusals": 1, "dq_unjudged_records": 0,
     }
+
+
+def test_unjudged_records_name_the_source_table_key_and_column(warehouse):
+    """The session dated 2099-13-45 and its check-in are left out and listed, with the vendor's
+    names of the key and of the column at fault; nothing reaches the judged status without a period."""
+    found = rows(warehouse, "select source_table, key_column, record_key, column_name, reason, left_out_of"
+                            " from data_quality.dq_unjudged_records where record_key in ('90101', '90102', 'P5')")
+    assert found == sorted([
+        ("raw_jw.JW_KQ_SKJLB", "SKJL_ID", "90101", "SKRQ", "missing_date", "core"),
+        ("raw_jw.JW_KQ_XSKQB", "KQ_ID", "90102", "SKJL_ID", "session_without_date", "core"),
+        ("raw_hr.RS_PXJL", "PX_ID", "P5", "KSRQ|JSRQ", "missing_date", "core"),
+    ], key=repr)
+    every_record = warehouse.execute(
+        "select (select count(*) from data_quality.dq_excluded_records) + (select count(*) from data_quality.dq_orphan_check_ins),"
+        " (select count(*) from data_quality.dq_unjudged_records where left_out_of = 'core')").fetchone()
+    assert every_record[0] == every_record[1]
+    assert warehouse.execute("select count(*) from marts.mart_quality__status where period is null").fetchone() == (0,)
+    assert warehouse.execute("select count(*) from core.fct_class_session where session_id = 90101").fetchone() == (0,)
 
 
 def test_refused_plan_rows_say_where_they_are_in_the_workbook(warehouse):

@@ -72,3 +72,16 @@ def test_a_mart_reading_staging_is_caught(dbt_build_dir):
     mart["depends_on"]["nodes"].append("model.zhengai.stg_jw__course_enrolments")
     assert layer_violations(manifest) == [
         "mart_student__indicators (marts) reads stg_jw__course_enrolments (staging)"]
+
+
+def test_a_test_of_source_data_warns_and_a_test_of_the_registry_stops_the_build(dbt_build_dir):
+    """One bad source row must not stop every department's night: the data tests of every
+    layer warn (the models leave out what cannot be judged); the registry is configuration."""
+    tests = [node for node in load_manifest(dbt_build_dir)["nodes"].values()
+             if node["resource_type"] == "test" and node["package_name"] == "zhengai"]
+    severity = {}
+    for test in tests:
+        layer = test["original_file_path"].split("/")[1] if test["original_file_path"].startswith("models/") else "seeds"
+        severity.setdefault(layer, set()).add(test["config"]["severity"].lower())
+    assert severity == {"staging": {"warn"}, "intermediate": {"warn"}, "core": {"warn"}, "marts": {"warn"},
+                        "data_quality": {"warn"}, "seeds": {"error"}}

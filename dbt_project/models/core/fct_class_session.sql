@@ -15,5 +15,7 @@ select
 from sessions
 inner join {{ ref('dim_teaching_class') }} as teaching_classes
     on teaching_classes.teaching_class_id = sessions.teaching_class_id
+-- a session without a readable date has no month to count in: dq_excluded_records lists it
 where sessions.session_id is not null
     and teaching_classes.term_name is not null
+    and sessions.session_date is not null

@@ -28,6 +28,10 @@ with checks as (
     union all
     select 'dq_plan_refusals', 'rows of the plan workbooks refused', '目标任务与个体目标工作簿中被拒收的行', count(*)
     from {{ ref('dq_plan_refusals') }}
+    union all
+    select 'dq_unjudged_records', 'indicator values without a period or entity, or duplicated, left out of judging',
+        '缺期间或实体、或重复、未能判定的指标值', count(*)
+    from {{ ref('dq_unjudged_records') }} where left_out_of = 'mart_quality__status'
 )
 
 select model_name, check_zh, check_en, cast(findings as bigint) as findings, findings > 0 as has_findings

@@ -148,6 +148,7 @@ classified as (
             when students.student_id is null then 'student_not_in_register'
             when sessions.session_id is null then 'session_not_found'
             when teaching_classes.term_name is null then 'session_without_term'
+            when sessions.session_date is null then 'session_without_date'
             when batch.attendance_status is null then 'unknown_status'
         end as exclusion_reason,
         batch._loaded_at,

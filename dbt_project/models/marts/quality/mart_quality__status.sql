@@ -3,15 +3,26 @@
 -- rounded to 9 decimals first: a sum of doubles carries noise that depends on row order, and
 -- the same data must get the same status on every run and on both engines. The layer marts
 -- keep full precision.
-with indicator_values as (
+with mart_values as (
     {%- for mart in var('indicator_marts') %}
     select indicator_code, entity_id, entity_name, unit_id, period, {{ round_float('value', 9) }} as value,
-        numerator, denominator
+        numerator, denominator,
+        count(*) over (partition by indicator_code, entity_id, period) as copies
     from {{ ref(mart) }}
+    -- a value without a period or entity cannot be judged: data_quality.dq_unjudged_records lists it
+    where period is not null and entity_id is not null
     {%- if not loop.last %}
     union all
     {%- endif %}
     {%- endfor %}
+),
+
+-- Two values for one entity and period cannot both be right: neither is judged (the ledger
+-- keeps one warning per entity and period), and dq_unjudged_records lists them.
+indicator_values as (
+    select indicator_code, entity_id, entity_name, unit_id, period, value, numerator, denominator
+    from mart_values
+    where copies = 1
 ),
 
 control_points as (

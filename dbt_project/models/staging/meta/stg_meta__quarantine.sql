@@ -1,5 +1,6 @@
 -- Rows ingest set aside (meta.quarantine). The column a rule is about is written first in
--- `detail` ("KQZT: '9' is not one of ..."), so it is split out for the engineers' reports.
+-- `detail` ("KQZT: '9' is not one of ...", "required column SKRQ is empty"), so it is split
+-- out for the engineers' reports.
 -- raw_values stays in meta: a quarantined register row would carry national ids and phones;
 -- only where a workbook row came from (`_origin`) is taken out of it.
 with
@@ -17,7 +18,9 @@ renamed as (
         {{ clean_text('row_key') }} as row_key,
         {{ clean_text('rule') }} as rule,
         {{ clean_text('detail') }} as detail,
-        case when trim(rule) in ('bad_type', 'code_not_allowed')
+        case
+            when trim(rule) in ('null_key', 'null_required') then nullif(trim(split_part(trim(detail), ' ', 3)), '')
+            when position(':' in detail) > 0 and position(' ' in trim(split_part(detail, ':', 1))) = 0
             then nullif(trim(split_part(detail, ':', 1)), '')
         end as column_name,
         {{ json_text_field('raw_values', '_origin') }} as origin,
