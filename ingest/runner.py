@@ -202,8 +202,7 @@ def _has_raw_table(store: Warehouse, table: TableConfig) -> bool:
 def _nothing_read(store: Warehouse, table: TableConfig, run_id: str) -> LoadResult:
     result = LoadResult(source=table.source, table_name=table.name, mode=table.mode, rows_read=0,
                         rows_loaded=0, rows_quarantined=0, watermark_before=None,
-                        watermark_after=None, seconds=0.0, status="ok", connector="xlsx",
-                        rows_written=0, rows_deleted=0)
+                        watermark_after=None, seconds=0.0, status="ok", connector="xlsx")
     store.write_audit(result, run_id, datetime.now())
     return result
 
@@ -239,7 +238,7 @@ def _failed(store: Warehouse, table: TableConfig, run_id: str, watermark: str | 
         rows_loaded=0, rows_quarantined=0, watermark_before=watermark, watermark_after=watermark,
         seconds=seconds, status="failed",
         error=str(exc) if isinstance(exc, ContractError) else f"{type(exc).__name__}: {exc}",
-        connector=connector, rows_written=0, rows_deleted=0)  # rolled back: raw is as it was
+        connector=connector)
     log.error("%s.%s failed: %s", table.source, table.name, result.error)
     store.write_audit(result, run_id, started_at)
     return result
