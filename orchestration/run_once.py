@@ -159,7 +159,7 @@ def format_summary(summary: SyncSummary) -> str:
     lines.append(f"  分析快照：{summary.snapshot}（已更新）" if summary.snapshot else "  分析快照：未更新（本次构建未成功）")
     lines.append(report_site_line(summary))
     lines.append(f"  邮件：{len(summary.emails)} 封" + (f"（主题与收件人见 {summary.outbox}）" if summary.emails and summary.outbox else ""))
-    for error in summary.errors:
-        lines.append(f"  错误：{error}")
+    for error in summary.errors:  # the first line; the whole error is in the run's log
+        lines.append(f"  错误：{error.strip().splitlines()[0] if error.strip() else error}")
     lines.append(f"  用时：{summary.seconds:.1f} 秒" + ("" if summary.succeeded else "（同步失败）"))
     return "\n".join(lines)
