@@ -142,4 +142,6 @@ def test_every_layer_mart_has_the_long_shape(warehouse, layer):
     ).fetchall()
     assert columns == [("indicator_code", "VARCHAR"), ("entity_id", "VARCHAR"), ("entity_name", "VARCHAR"),
                        ("unit_id", "VARCHAR"), ("period", "VARCHAR"), ("value", "DOUBLE"),
-                       ("numerator", "DOUBLE"), ("denominator", "DOUBLE")]
+                       ("numerator", "DOUBLE"), ("denominator", "DOUBLE"),
+                       ("period_type", "VARCHAR"), ("period_label_zh", "VARCHAR"), ("school_year", "VARCHAR"),
+                       ("period_start", "DATE"), ("period_end", "DATE")]
