@@ -3,7 +3,7 @@
 
 import pytest
 
-from tests.dbt_project.dbt_school import TERM_1, TERM_2
+from tests.dbt_project.dbt_school import TERM_1, TERM_2, read_seed
 
 YEAR = "2024-2025"
 SCHOOL = "4132012345"  # school code of state sheet A1
@@ -185,4 +185,35 @@ def test_every_layer_mart_has_the_long_shape(warehouse, layer):
                        ("unit_id", "VARCHAR"), ("period", "VARCHAR"), ("value", "DOUBLE"),
                        ("numerator", "DOUBLE"), ("denominator", "DOUBLE"),
                        ("period_type", "VARCHAR"), ("period_label_zh", "VARCHAR"), ("school_year", "VARCHAR"),
-                       ("period_start", "DATE"), ("period_end", "DATE")]
+                       ("period_start", "DATE"), ("period_end", "DATE"), ("indicator_name_zh", "VARCHAR"),
+                       ("indicator_unit", "VARCHAR"), ("unit_name", "VARCHAR"), ("status", "VARCHAR")]
+
+
+@pytest.mark.parametrize("layer", [*LONG_AND_WIDE, "task"])
+def test_layer_marts_carry_chinese_labels_and_the_status(warehouse, layer):
+    """The control point's name and unit (registry), the unit's name (departments) and the
+    status, as mart_quality__status has them for the same row."""
+    names = {row["code"]: (row["name_zh"], row["unit"]) for row in read_seed("quality_control_points")}
+    units = {row["department_code"]: row["name_zh"] for row in read_seed("departments")}
+    rows = warehouse.execute(f"""
+        select long.indicator_code, long.unit_id, long.indicator_name_zh, long.indicator_unit, long.unit_name,
+               long.status, judged.status
+        from marts.mart_{layer}__indicators as long
+        left join marts.mart_quality__status as judged using (indicator_code, entity_id, period)
+    """).fetchall()
+    assert rows
+    for code, unit_id, name_zh, measure, unit_name, status, judged in rows:
+        assert (name_zh, measure) == names[code]
+        assert unit_name == units.get(unit_id)
+        assert status == judged and status in ("达成目标", "达标", "未达标", "预警", "数据不足")
+
+
+def test_labels_on_a_worked_row(warehouse):
+    row = warehouse.execute("select indicator_name_zh, indicator_unit, unit_name, status, period_label_zh "
+                            "from marts.mart_course__indicators "
+                            "where indicator_code = 'CRS_ATTEND_RATE' and entity_id = 'JXB_C1' and period = '2024-10'"
+                            ).fetchone()
+    unit = warehouse.execute("select d.name_zh from core.dim_teaching_class as c join registry.departments as d "
+                             "on d.department_code = c.offering_department_code where c.teaching_class_id = 'JXB_C1'"
+                             ).fetchone()[0]
+    assert row == ("课堂到课率", "%", unit, "预警", "2024年10月")
