@@ -3,7 +3,13 @@
 -- year of the cohort asked) of every school year from the earliest to the latest any source
 -- reaches, with no gaps. A term takes its dates from dim_term; a term 教务 holds nothing
 -- for yet (an own target set ahead) is cut at 1 February, the usual winter break.
-with year_starts as (
+with log_ends as (
+    select min(session_date) as first_day, max(session_date) as last_day from {{ ref('fct_attendance') }}
+    union all
+    select min(check_date), max(check_date) from {{ ref('fct_dorm_check') }}
+),
+
+year_starts as (
     select school_year_start from {{ ref('dim_school_year') }}
     union all
     select calendar_year - 1 from {{ ref('dim_task') }}
@@ -16,13 +22,9 @@ with year_starts as (
     union all
     select cast(substr(school_year, 1, 4) as integer) from {{ ref('fct_own_target') }}
     union all
-    select {{ school_year_start_of('session_date') }}
-    from (select min(session_date) as session_date from {{ ref('fct_attendance') }}
-          union all select max(session_date) from {{ ref('fct_attendance') }}) as attendance_ends
+    select {{ school_year_start_of('first_day') }} from log_ends
     union all
-    select {{ school_year_start_of('check_date') }}
-    from (select min(check_date) as check_date from {{ ref('fct_dorm_check') }}
-          union all select max(check_date) from {{ ref('fct_dorm_check') }}) as dorm_check_ends
+    select {{ school_year_start_of('last_day') }} from log_ends
 ),
 
 covered as (
