@@ -18,10 +18,13 @@ from .limits import SEEDS, load_limits
 from .school import build
 from .writer import SourceWriter
 
-__all__ = ["append_day", "append_hour", "generate", "last_day_present"]
+__all__ = ["DEMO_YEARS", "append_day", "append_hour", "generate", "last_day_present"]
+
+# School years the demo school spans by default: two, so every indicator has a trend.
+DEMO_YEARS = 2
 
 
-def generate(out_dir: Path, students: int = 3000, seed: int = 42, years: int = 1, progress: bool = False,
+def generate(out_dir: Path, students: int = 3000, seed: int = 42, years: int = DEMO_YEARS, progress: bool = False,
              seeds_dir: Path | None = None) -> dict:
     """Generate the demo school into out_dir (files there are replaced) and return the
     manifest of planted findings (also written to out_dir/planted.json).

@@ -2,7 +2,10 @@
 
 BI tools speak JDBC/ODBC to a server, not DuckDB files. This copies every table of the
 snapshot's `marts` schema (the long indicator marts, the wide per-layer tables and the
-status mart) into one PostgreSQL schema and gives a read-only role SELECT on it.
+status mart) and what the README's questions join them with (PUBLISHED: the core
+dimensions, dim_period among them, the registry, the state platform reconciliations) into
+one PostgreSQL schema and gives a read-only role SELECT on it. Table names are unique across
+those schemas, so the one schema keeps them as they are.
 
 It reads the analysts' snapshot, never the warehouse, so it neither waits on nor blocks
 the nightly writer. All tables are replaced in one transaction: a BI dashboard sees
@@ -28,7 +31,8 @@ from zhengai.sql import quote_identifier
 
 DEFAULT_SCHEMA = "zhengai_marts"
 DEFAULT_ROLE = "zhengai_reader"
-PUBLISHED_SCHEMA = "marts"
+# (snapshot schema, table name pattern) of what is published; the big facts stay in the snapshot.
+PUBLISHED = (("marts", "%"), ("core", "dim\\_%"), ("registry", "%"), ("data_quality", "dq\\_state\\_%"))
 PUBLISH_INFO_TABLE = "publish_info"
 # Starts the comment of every table this command owns, so a mart dropped from the dbt
 # project is dropped here too while anything else in the schema is left alone.
@@ -118,19 +122,25 @@ def publish_to_postgres(
         ).fetchone()
         report.snapshot_published_at = school_time(published_at) if published_at else None
         # No bound parameters: binding one makes DuckDB import pandas, seconds for a CLI.
+        published = " or ".join(f"(table_schema = '{schema}' and table_name like '{pattern}' escape '\\')"
+                                for schema, pattern in PUBLISHED)
         tables: dict[str, list[tuple[str, str]]] = {}
-        for table, column, duckdb_type in source.execute(
-            "select table_name, column_name, data_type from information_schema.columns "
-            f"where table_schema = '{PUBLISHED_SCHEMA}' order by table_name, ordinal_position"
+        schemas: dict[str, str] = {}
+        for schema_name, table, column, duckdb_type in source.execute(
+            "select table_schema, table_name, column_name, data_type from information_schema.columns "
+            f"where {published} order by table_schema, table_name, ordinal_position"
         ).fetchall():
+            if schemas.setdefault(table, schema_name) != schema_name:
+                raise ValueError(f"快照中 {schemas[table]}.{table} 与 {schema_name}.{table} 同名，无法发布到同一模式")
             tables.setdefault(table, []).append((column, duckdb_type))
+        in_schema = published.replace("table_schema", "schema_name")
         comments = {
             (table, column): comment
             for table, column, comment in source.execute(
                 "select table_name, null, comment from duckdb_tables() "
-                f"where schema_name = '{PUBLISHED_SCHEMA}' and comment is not null union all "
+                f"where ({in_schema}) and comment is not null union all "
                 "select table_name, column_name, comment from duckdb_columns() "
-                f"where schema_name = '{PUBLISHED_SCHEMA}' and comment is not null"
+                f"where ({in_schema}) and comment is not null"
             ).fetchall()
         }
         connection = psycopg2.connect(libpq_url(url), connect_timeout=10)
@@ -140,8 +150,9 @@ def publish_to_postgres(
                 _ensure_role(cur, role, role_password)
                 cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(target))
                 for table, columns in tables.items():
-                    report.tables[table] = _replace_table(cur, source, schema, table, columns, Path(scratch))
-                    _comment(cur, schema, table, comments)
+                    report.tables[table] = _replace_table(cur, source, schemas[table], schema, table, columns,
+                                                          Path(scratch))
+                    _comment(cur, schemas[table], schema, table, comments)
                 report.dropped = _drop_stale_tables(cur, schema, set(tables))
                 _write_publish_info(cur, schema, report, run_id)
                 _grant_read_only(cur, schema, role)
@@ -165,7 +176,8 @@ def _ensure_role(cur, role: str, password: str | None) -> None:
 
 
 def _replace_table(
-    cur, source: duckdb.DuckDBPyConnection, schema: str, table: str, columns: list[tuple[str, str]], scratch: Path
+    cur, source: duckdb.DuckDBPyConnection, source_schema: str, schema: str, table: str,
+    columns: list[tuple[str, str]], scratch: Path
 ) -> int:
     definitions, selected = [], []
     for column, duckdb_type in columns:
@@ -175,7 +187,7 @@ def _replace_table(
     csv_path = scratch / f"{table}.csv"
     # DuckDB writes NULL as an empty field and '' as "": PostgreSQL's CSV reads them back so.
     source.execute(
-        f"COPY (SELECT {', '.join(selected)} FROM {PUBLISHED_SCHEMA}.{quote_identifier(table)}) "
+        f"COPY (SELECT {', '.join(selected)} FROM {source_schema}.{quote_identifier(table)}) "
         f"TO '{csv_path}' (FORMAT csv, HEADER false)"
     )
     qualified = sql.Identifier(schema, table)
@@ -190,10 +202,10 @@ def _replace_table(
     return rows
 
 
-def _comment(cur, schema: str, table: str, comments: dict[tuple[str, str | None], str]) -> None:
+def _comment(cur, source_schema: str, schema: str, table: str, comments: dict[tuple[str, str | None], str]) -> None:
     """The dbt documentation, which BI tools show as table and field descriptions."""
     qualified = sql.Identifier(schema, table)
-    description = comments.get((table, None)) or f"marts.{table}"
+    description = comments.get((table, None)) or f"{source_schema}.{table}"
     cur.execute(sql.SQL("COMMENT ON TABLE {} IS %s").format(qualified), [f"{OWNER_MARK} {description}"])
     for (commented_table, column), comment in comments.items():
         if commented_table == table and column is not None:

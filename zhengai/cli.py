@@ -21,13 +21,13 @@ def main() -> None:
 
 @main.command(help="生成一所合成学校的四个源系统数据（教务、人事、学工、状态数据平台）。")
 @click.option("--students", default=3000, show_default=True, help="在校生人数")
-@click.option("--years", default=1, show_default=True, help="学年数")
+@click.option("--years", type=int, default=None, help="学年数（默认 2，指标有逐年趋势）")
 @click.option("--seed", default=42, show_default=True, help="随机种子（相同种子生成相同数据）")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="输出目录（默认 $ZHENGAI_DATA_DIR/sources）")
 @click.option("--append-day", "append_day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="不重新生成：在已有源数据上追加一天（YYYY-MM-DD，须晚于已有的最后一天）的上课、考勤与查寝记录")
-def generate(students: int, years: int, seed: int, out_dir: Path | None, append_day) -> None:
+def generate(students: int, years: int | None, seed: int, out_dir: Path | None, append_day) -> None:
     from school_generator import generate as generate_school
 
     out_dir = out_dir or default_data_dir() / "sources"
@@ -44,9 +44,10 @@ def generate(students: int, years: int, seed: int, out_dir: Path | None, append_
             f"查寝 {added['XG_CQJL']:,} 条；目录 {out_dir}；用时 {time.perf_counter() - started:.1f} 秒。"
         )
         return
-    planted = generate_school(out_dir, students=students, seed=seed, years=years, progress=True)
+    chosen = {} if years is None else {"years": years}
+    planted = generate_school(out_dir, students=students, seed=seed, progress=True, **chosen)
     click.echo(
-        f"已生成合成学校：{students} 名学生、{years} 个学年，种子 {seed}，目录 {out_dir}；"
+        f"已生成合成学校：{students} 名学生、{planted['years']} 个学年，种子 {seed}，目录 {out_dir}；"
         f"预埋问题 {len(planted.get('findings', planted))} 项；用时 {time.perf_counter() - started:.1f} 秒。"
     )
 

@@ -15,7 +15,7 @@ from tests.bench.bench_testkit import SMALL_STUDENTS
 @pytest.fixture(scope="session")
 def pristine_school(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("bench_school") / "sources"
-    generate(out, students=SMALL_STUDENTS, seed=7)
+    generate(out, students=SMALL_STUDENTS, seed=7, years=1)
     return out
 
 

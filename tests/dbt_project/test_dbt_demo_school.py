@@ -17,7 +17,7 @@ ingest = pytest.importorskip("ingest")
 def demo(tmp_path_factory):
     work_dir = tmp_path_factory.mktemp("demo_school")
     sources = work_dir / "sources"
-    school_generator.generate(sources, students=300, seed=42)
+    school_generator.generate(sources, students=300, seed=42, years=1)
     warehouse = work_dir / "warehouse.duckdb"
     urls = {name: f"sqlite:///{sources / name}.sqlite" for name in ("jw", "hr", "xg")}
     results = ingest.run_ingest(warehouse, urls, sources / "state", run_id="demo", plan_path=sources / "plan")

@@ -3,7 +3,7 @@
 
 import pytest
 
-from tests.dbt_project.dbt_school import TERM_1, TERM_2
+from tests.dbt_project.dbt_school import TERM_1, TERM_2, read_seed
 
 YEAR = "2024-2025"
 SCHOOL = "4132012345"  # school code of state sheet A1
@@ -100,38 +100,79 @@ def test_only_full_time_teachers_in_post_during_the_year_are_judged(warehouse):
     assert teachers == {"T001", "T010", "T011", "T014"}
 
 
+# layer → the wide view's entity column, and each indicator's column kind (macro wide_indicators)
 LONG_AND_WIDE = {
-    "course": ("teaching_class_id", ["CRS_ATTEND_RATE", "CRS_PASS_RATE", "CRS_EVAL_SCORE", "CRS_SUPERVISOR_SCORE"]),
-    "teacher": ("staff_id", ["TCH_EVAL_SCORE", "TCH_TEACHING_PERIODS", "TCH_TRAINING_HOURS", "TCH_PRACTICE_DAYS",
-                             "TCH_INCIDENTS", "TCH_SANCTIONS"]),
-    "major": ("major_code", ["MAJ_EMPLOY_RATE", "MAJ_MATCH_RATE", "MAJ_REPORT_RATE", "MAJ_DROPOUT_RATE",
-                             "MAJ_GRAD_SATISFACTION", "MAJ_EMPLOYER_SATISFACTION", "MAJ_PASS_RATE"]),
-    "school": ("entity_id", ["SCH_STUDENT_TEACHER_RATIO", "SCH_POSTGRAD_TEACHER_RATE", "SCH_SENIOR_TITLE_RATE",
-                             "SCH_DUAL_QUALIFIED_RATE", "SCH_PARTTIME_SHARE", "SCH_BUILDING_PER_STUDENT",
-                             "SCH_EQUIPMENT_PER_STUDENT", "SCH_BOOKS_PER_STUDENT", "SCH_FUNDING_PER_STUDENT",
-                             "SCH_EMPLOY_RATE", "COL_STUDENT_TEACHER_RATIO", "COL_DUAL_QUALIFIED_RATE"]),
-    "student": ("student_number", ["STU_ATTEND_RATE", "STU_ABSENT_PERIODS", "STU_NIGHTS_OUT", "STU_LATE_RETURNS",
-                                   "STU_FAILED_COURSES", "STU_GPA", "STU_SANCTIONS"]),
+    "course": ("teaching_class_id", {"CRS_ATTEND_RATE": "month_rate", "CRS_PASS_RATE": "value",
+                                     "CRS_EVAL_SCORE": "value", "CRS_SUPERVISOR_SCORE": "value"}),
+    "teacher": ("staff_id", dict.fromkeys(["TCH_EVAL_SCORE", "TCH_TEACHING_PERIODS", "TCH_TRAINING_HOURS",
+                                           "TCH_PRACTICE_DAYS", "TCH_INCIDENTS", "TCH_SANCTIONS"], "value")),
+    "major": ("major_code", {**dict.fromkeys(["MAJ_EMPLOY_RATE", "MAJ_MATCH_RATE", "MAJ_REPORT_RATE", "MAJ_DROPOUT_RATE",
+                                              "MAJ_GRAD_SATISFACTION", "MAJ_EMPLOYER_SATISFACTION"], "value"),
+                             "MAJ_PASS_RATE": "terms"}),
+    "school": ("entity_id", dict.fromkeys(["SCH_STUDENT_TEACHER_RATIO", "SCH_POSTGRAD_TEACHER_RATE",
+                                           "SCH_SENIOR_TITLE_RATE", "SCH_DUAL_QUALIFIED_RATE", "SCH_PARTTIME_SHARE",
+                                           "SCH_BUILDING_PER_STUDENT", "SCH_EQUIPMENT_PER_STUDENT",
+                                           "SCH_BOOKS_PER_STUDENT", "SCH_FUNDING_PER_STUDENT", "SCH_EMPLOY_RATE",
+                                           "COL_STUDENT_TEACHER_RATIO", "COL_DUAL_QUALIFIED_RATE"], "value")),
+    "student": ("student_number", {"STU_ATTEND_RATE": "terms", "STU_ABSENT_PERIODS": "terms",
+                                   "STU_NIGHTS_OUT": "month_total", "STU_LATE_RETURNS": "month_total",
+                                   "STU_FAILED_COURSES": "terms", "STU_GPA": "terms", "STU_SANCTIONS": "terms"}),
 }
 
 
+def wide_cells_from_the_long_mart(warehouse, layer: str) -> dict[tuple, float | None]:
+    """(entity, school year, wide column) → the value worked out in Python from the long rows."""
+    _, kinds = LONG_AND_WIDE[layer]
+    rows = warehouse.execute(f"select indicator_code, entity_id, school_year, period, period_type, value, numerator, "
+                             f"denominator from marts.mart_{layer}__indicators").fetchall()
+    grouped: dict[tuple, list] = {}
+    for code, entity, year, period, period_type, value, numerator, denominator in rows:
+        kind = kinds[code]
+        if kind == "terms":
+            assert period_type == "term"
+            grouped.setdefault((entity, year, f"{code.lower()}_term{period[-1]}"), []).append((value,))
+        else:
+            assert (period_type == "month") == kind.startswith("month_"), (code, period_type)
+            grouped.setdefault((entity, year, code.lower()), []).append((value, numerator, denominator))
+    cells = {}
+    for (entity, year, column), values in grouped.items():
+        kind = kinds[column.rsplit("_term", 1)[0].upper()] if "_term" in column else kinds[column.upper()]
+        if kind == "month_total":
+            cells[(entity, year, column)] = sum(v for v, _, _ in values)
+        elif kind == "month_rate":
+            cells[(entity, year, column)] = 100 * sum(n for _, n, _ in values) / sum(d for _, _, d in values)
+        else:
+            assert len(values) == 1, (entity, year, column)  # one value a year (a term)
+            cells[(entity, year, column)] = values[0][0]
+    return cells
+
+
 @pytest.mark.parametrize("layer", list(LONG_AND_WIDE))
-def test_wide_view_matches_the_long_mart(warehouse, layer):
-    entity_column, codes = LONG_AND_WIDE[layer]
-    cases = " ".join(f"when '{code}' then wide.{code.lower()}" for code in codes)
-    mismatches = warehouse.execute(f"""
-        select count(*)
-        from marts.mart_{layer}__indicators as long
-        join marts.mart_{layer}__indicators_wide as wide
-            on wide.{entity_column} = long.entity_id and wide.period = long.period
-        where long.value is distinct from case long.indicator_code {cases} end
-    """).fetchone()[0]
-    assert mismatches == 0
-    long_keys, wide_rows = warehouse.execute(
-        f"select (select count(distinct (entity_id, period)) from marts.mart_{layer}__indicators),"
-        f" (select count(*) from marts.mart_{layer}__indicators_wide)"
-    ).fetchone()
-    assert long_keys == wide_rows > 0
+def test_wide_view_has_one_row_per_entity_and_school_year(warehouse, layer):
+    entity_column, _ = LONG_AND_WIDE[layer]
+    cursor = warehouse.execute(f"select * from marts.mart_{layer}__indicators_wide")
+    names = [c[0] for c in cursor.description]
+    wide = [dict(zip(names, row)) for row in cursor.fetchall()]
+    keys = [(row[entity_column], row["school_year"]) for row in wide]
+    assert len(keys) == len(set(keys)) > 0
+    assert set(keys) == {tuple(key) for key in warehouse.execute(
+        f"select distinct entity_id, school_year from marts.mart_{layer}__indicators").fetchall()}
+    assert all(row["period_start"].isoformat()[5:] == "09-01" and row["period_end"].isoformat()[5:] == "08-31"
+               and row["period_start"].year == int(row["school_year"][:4]) for row in wide)
+    expected = wide_cells_from_the_long_mart(warehouse, layer)
+    indicator_columns = [name for name in names if name not in (entity_column, names[1], names[2], "school_year",
+                                                                "period_start", "period_end")]
+    found = {(row[entity_column], row["school_year"], column): row[column]
+             for row in wide for column in indicator_columns if row[column] is not None}
+    assert found == pytest.approx({key: value for key, value in expected.items() if value is not None})
+
+
+def test_wide_views_on_worked_cases(warehouse):
+    """A major's graduation-year figures (the 2025 cohort) meet its school-year figures on one row."""
+    row = warehouse.execute("select maj_employ_rate, maj_report_rate from "
+                            "marts.mart_major__indicators_wide where major_code = '550102' "
+                            "and school_year = '2024-2025'").fetchone()
+    assert row == pytest.approx((100 * 12 / 14, 85))
 
 
 @pytest.mark.parametrize("layer", list(LONG_AND_WIDE))
@@ -142,4 +183,37 @@ def test_every_layer_mart_has_the_long_shape(warehouse, layer):
     ).fetchall()
     assert columns == [("indicator_code", "VARCHAR"), ("entity_id", "VARCHAR"), ("entity_name", "VARCHAR"),
                        ("unit_id", "VARCHAR"), ("period", "VARCHAR"), ("value", "DOUBLE"),
-                       ("numerator", "DOUBLE"), ("denominator", "DOUBLE")]
+                       ("numerator", "DOUBLE"), ("denominator", "DOUBLE"),
+                       ("period_type", "VARCHAR"), ("period_label_zh", "VARCHAR"), ("school_year", "VARCHAR"),
+                       ("period_start", "DATE"), ("period_end", "DATE"), ("indicator_name_zh", "VARCHAR"),
+                       ("indicator_unit", "VARCHAR"), ("unit_name", "VARCHAR"), ("status", "VARCHAR")]
+
+
+@pytest.mark.parametrize("layer", [*LONG_AND_WIDE, "task"])
+def test_layer_marts_carry_chinese_labels_and_the_status(warehouse, layer):
+    """The control point's name and unit (registry), the unit's name (departments) and the
+    status, as mart_quality__status has them for the same row."""
+    names = {row["code"]: (row["name_zh"], row["unit"]) for row in read_seed("quality_control_points")}
+    units = {row["department_code"]: row["name_zh"] for row in read_seed("departments")}
+    rows = warehouse.execute(f"""
+        select long.indicator_code, long.unit_id, long.indicator_name_zh, long.indicator_unit, long.unit_name,
+               long.status, judged.status
+        from marts.mart_{layer}__indicators as long
+        left join marts.mart_quality__status as judged using (indicator_code, entity_id, period)
+    """).fetchall()
+    assert rows
+    for code, unit_id, name_zh, measure, unit_name, status, judged in rows:
+        assert (name_zh, measure) == names[code]
+        assert unit_name == units.get(unit_id)
+        assert status == judged and status in ("达成目标", "达标", "未达标", "预警", "数据不足")
+
+
+def test_labels_on_a_worked_row(warehouse):
+    row = warehouse.execute("select indicator_name_zh, indicator_unit, unit_name, status, period_label_zh "
+                            "from marts.mart_course__indicators "
+                            "where indicator_code = 'CRS_ATTEND_RATE' and entity_id = 'JXB_C1' and period = '2024-10'"
+                            ).fetchone()
+    unit = warehouse.execute("select d.name_zh from core.dim_teaching_class as c join registry.departments as d "
+                             "on d.department_code = c.offering_department_code where c.teaching_class_id = 'JXB_C1'"
+                             ).fetchone()[0]
+    assert row == ("课堂到课率", "%", unit, "预警", "2024年10月")

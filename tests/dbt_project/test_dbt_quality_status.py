@@ -85,4 +85,5 @@ def test_status_columns_follow_the_contract(warehouse):
         "entity_name", "unit_id", "unit_name", "period", "value", "numerator", "denominator", "direction",
         "target_value", "standard_value", "warning_value", "min_denominator", "status",
         "owner_department_code", "to_unit", "threshold_origin", "achievement_grade",
+        "period_type", "period_label_zh", "school_year", "period_start", "period_end",
     ]

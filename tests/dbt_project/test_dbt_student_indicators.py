@@ -90,7 +90,10 @@ def test_long_shape_and_units(warehouse):
     ).fetchall()
     assert columns == [("indicator_code", "VARCHAR"), ("entity_id", "VARCHAR"), ("entity_name", "VARCHAR"),
                        ("unit_id", "VARCHAR"), ("period", "VARCHAR"), ("value", "DOUBLE"),
-                       ("numerator", "DOUBLE"), ("denominator", "DOUBLE")]
+                       ("numerator", "DOUBLE"), ("denominator", "DOUBLE"),
+                       ("period_type", "VARCHAR"), ("period_label_zh", "VARCHAR"), ("school_year", "VARCHAR"),
+                       ("period_start", "DATE"), ("period_end", "DATE"), ("indicator_name_zh", "VARCHAR"),
+                       ("indicator_unit", "VARCHAR"), ("unit_name", "VARCHAR"), ("status", "VARCHAR")]
     units = dict(warehouse.execute(
         "select distinct entity_id, unit_id from marts.mart_student__indicators where entity_id in ('2024001', '2024007')"
     ).fetchall())

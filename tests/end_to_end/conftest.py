@@ -30,7 +30,7 @@ class TwoSyncs:
 @pytest.fixture(scope="session")
 def two_syncs(tmp_path_factory) -> TwoSyncs:
     base = tmp_path_factory.mktemp("demo")
-    planted = generate(base / "sources", students=300, seed=11)
+    planted = generate(base / "sources", students=300, seed=11, years=1)
     settings = Settings.from_env({"ZHENGAI_DATA_DIR": str(base)})
     instance = dg.DagsterInstance.ephemeral()
     first = run_sync(settings, instance=instance)

@@ -23,5 +23,5 @@ def generated_school(tmp_path_factory) -> tuple[Path, dict]:
     """(folder, manifest) of a school written by the generator, shared: tests that change
     its sources copy it first (ingest_testkit.copy_school)."""
     folder = tmp_path_factory.mktemp("generated") / "school"
-    manifest = school_generator.generate(folder, students=300, seed=7)
+    manifest = school_generator.generate(folder, students=300, seed=7, years=1)
     return folder, manifest

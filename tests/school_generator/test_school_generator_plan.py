@@ -25,8 +25,11 @@ def sheets(path: Path) -> dict[str, list[tuple]]:
 
 
 def test_plan_workbooks_follow_the_contract(school_dir: Path, manifest: dict):
-    assert sorted(p.name for p in (school_dir / "plan").iterdir()) == ["targets-2024-2025.xlsx", "tasks-2025.xlsx"]
-    for name, expected in (("tasks-2025.xlsx", ["任务清单", "月度进展"]), ("targets-2024-2025.xlsx", ["个体目标"])):
+    # the default two school years: a targets workbook per school year, a tasks workbook per calendar year they end in
+    assert sorted(p.name for p in (school_dir / "plan").iterdir()) == [
+        "targets-2023-2024.xlsx", "targets-2024-2025.xlsx", "tasks-2024.xlsx", "tasks-2025.xlsx"]
+    for name, expected in (("tasks-2024.xlsx", ["任务清单", "月度进展"]), ("tasks-2025.xlsx", ["任务清单", "月度进展"]),
+                           ("targets-2023-2024.xlsx", ["个体目标"]), ("targets-2024-2025.xlsx", ["个体目标"])):
         found = sheets(school_dir / "plan" / name)
         assert list(found) == expected
         for sheet, rows in found.items():

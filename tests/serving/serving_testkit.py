@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -95,6 +96,16 @@ def readme_questions(readme: Path = REPO_ROOT / "README.md") -> list[tuple[int, 
             r"^### (\d+)\. (.+?)$.*?^```sql\n(.*?)^```$", section, flags=re.MULTILINE | re.DOTALL
         )
     ]
+
+
+def for_month(sql: str, month: str) -> str:
+    """README question 2 asks about one month, chosen in its first lines."""
+    return re.sub(r"select '[^']*' as month", f"select '{month}' as month", sql)
+
+
+def plain(value):
+    """Rounded figures come back as decimals (numeric on PostgreSQL too): compared as floats."""
+    return float(value) if isinstance(value, Decimal) else value
 
 
 def build_small_warehouse(path: Path) -> Path:

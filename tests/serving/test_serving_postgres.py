@@ -1,14 +1,18 @@
-"""`zhengai publish` against this machine's PostgreSQL: the marts, the read-only role, one transaction.
+"""`zhengai publish` against this machine's PostgreSQL: the marts and the tables the README's
+questions join them with, the read-only role, one transaction, and the README's questions
+answered on the published copy as on the snapshot.
 
 Server: ZHENGAI_TEST_POSTGRES_URL (an account allowed to create databases and roles), by
 default postgresql://postgres@127.0.0.1:5432/postgres. An absent server skips these tests,
 unless ZHENGAI_REQUIRE_SERVICES=1, where it fails them. Each test run works in its own
-database and role, dropped afterwards.
+database and role, dropped afterwards; the database sorts text bytewise (collation C), as
+DuckDB does, so ordered aggregates read the same on both.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import uuid
 
 import duckdb
@@ -18,8 +22,9 @@ from click.testing import CliRunner
 
 from zhengai.cli import main
 from serving import publish as serving_postgres
-from serving.publish import publish_to_postgres
-from tests.serving.serving_testkit import personal_data_values, postgres_or_skip, postgres_personal_data_hits, with_database
+from serving.publish import PUBLISHED, publish_to_postgres
+from tests.serving.serving_testkit import (for_month, personal_data_values, plain, postgres_or_skip,
+                                           postgres_personal_data_hits, readme_questions, with_database)
 
 SCHEMA = "zhengai_marts"
 PASSWORD = "reader-secret"
@@ -33,7 +38,7 @@ def server():
     admin = psycopg2.connect(admin_url)
     admin.autocommit = True
     with admin.cursor() as cur:
-        cur.execute(f"CREATE DATABASE {database}")
+        cur.execute(f"CREATE DATABASE {database} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'")
     try:
         yield {"url": with_database(admin_url, database), "admin_url": admin_url, "database": database, "role": role}
     finally:
@@ -50,11 +55,13 @@ def published(server, synced_school):
     )
 
 
-def snapshot_marts(snapshot) -> dict[str, int]:
+def snapshot_published_tables(snapshot) -> dict[str, int]:
+    """Rows of every snapshot table `publish` carries (serving.publish.PUBLISHED)."""
     with duckdb.connect(str(snapshot), read_only=True) as con:
-        tables = [t for (t,) in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()]
-        return {t: con.execute(f"select count(*) from marts.{t}").fetchone()[0] for t in tables}
+        tables = [(schema, t) for schema, pattern in PUBLISHED for (t,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = ? and table_name like ? escape '\\'",
+            [schema, pattern]).fetchall()]
+        return {t: con.execute(f"select count(*) from {schema}.{t}").fetchone()[0] for schema, t in tables}
 
 
 def query(url: str, sql: str, params=None, **connect) -> list[tuple]:
@@ -65,9 +72,12 @@ def query(url: str, sql: str, params=None, **connect) -> list[tuple]:
     return rows
 
 
-def test_every_mart_is_published_whole(published, server, synced_school):
-    expected = snapshot_marts(synced_school.settings.snapshot)
-    assert "mart_quality__status" in expected and "mart_student__indicators_wide" in expected
+def test_every_mart_and_dimension_is_published_whole(published, server, synced_school):
+    expected = snapshot_published_tables(synced_school.settings.snapshot)
+    assert {"mart_quality__status", "mart_student__indicators_wide", "dim_period", "dim_student", "dim_staff",
+            "dim_teaching_class", "dim_term", "quality_control_points", "departments",
+            "dq_state_teachers_vs_hr"} <= set(expected)
+    assert not {t for t in expected if t.startswith("fct_")}  # the big facts stay in the snapshot
     assert published.tables == expected
     tables = {name for (name,) in query(
         server["url"], "select table_name from information_schema.tables where table_schema = %s", [SCHEMA])}
@@ -201,3 +211,38 @@ def test_zhengai_publish_command(published, server, synced_school):
     failed = CliRunner().invoke(main, ["publish", "--to", "mysql://root@localhost/x"],
                                 env={"ZHENGAI_DATA_DIR": str(synced_school.settings.warehouse.parent)})
     assert failed.exit_code != 0 and "不是 PostgreSQL 连接地址" in failed.output
+
+
+# README questions that read what is not published, and why
+NOT_PUBLISHED = {4: "core.fct_attendance"}  # the check-in log: millions of rows, read in the snapshot
+SNAPSHOT_SCHEMA = re.compile(r"\b(marts|core|registry|data_quality)\.")
+
+
+def normalised(rows) -> list[tuple]:
+    """Rows as comparable values, in a fixed order (ties may come in any order on either engine)."""
+    values = [tuple(round(v, 6) if isinstance(v, float) else v for v in map(plain, row)) for row in rows]
+    return sorted(values, key=repr)
+
+
+def test_the_readme_questions_answer_the_same_on_the_published_copy(published, server, synced_school):
+    """Every question of the README, its schema prefixes read as the one published schema,
+    gives on PostgreSQL the rows it gives on the snapshot."""
+    month = next(e["period"] for f in synced_school.planted["findings"] if f["indicator_code"] == "CRS_ATTEND_RATE"
+                 for e in f["entities"])
+    questions = readme_questions()
+    assert len(questions) == 12
+    with duckdb.connect(str(synced_school.settings.snapshot), read_only=True) as con, \
+            psycopg2.connect(server["url"]) as pg, pg.cursor() as cur:
+        for number, _, text in questions:
+            if number in NOT_PUBLISHED:
+                assert NOT_PUBLISHED[number] in text
+                continue
+            text = for_month(text, month)
+            on_snapshot = con.execute(text)
+            expected_names = [d[0] for d in on_snapshot.description]
+            expected = normalised(on_snapshot.fetchall())
+            cur.execute(SNAPSHOT_SCHEMA.sub(f"{SCHEMA}.", text))
+            assert [d[0] for d in cur.description] == expected_names, number
+            assert expected, f"question {number} found nothing"
+            assert normalised(cur.fetchall()) == expected, number
+    pg.close()

@@ -246,7 +246,7 @@ def test_the_nightly_sync_publishes_a_delta_of_the_real_build(tmp_path):
     from school_generator.increment import append_day
 
     base = tmp_path / "school"
-    generate(base / "sources", students=200, seed=5)
+    generate(base / "sources", students=200, seed=5, years=1)
     settings = Settings.from_env({"ZHENGAI_DATA_DIR": str(base)})
     first = run_sync(settings, instance=dg.DagsterInstance.ephemeral())
     assert first.succeeded, first.errors

@@ -80,15 +80,20 @@ indicator_values as (
     from visits_by_class
     inner join teaching_classes on teaching_classes.teaching_class_id = visits_by_class.teaching_class_id
 )
+,
 
-select
-    indicator_values.indicator_code,
-    indicator_values.teaching_class_id as entity_id,
-    teaching_classes.teaching_class_name as entity_name,
-    teaching_classes.offering_department_code as unit_id,
-    indicator_values.period,
-    cast(indicator_values.value as double precision) as value,
-    cast(indicator_values.numerator as double precision) as numerator,
-    cast(indicator_values.denominator as double precision) as denominator
-from indicator_values
-inner join teaching_classes on teaching_classes.teaching_class_id = indicator_values.teaching_class_id
+indicators as (
+    select
+        indicator_values.indicator_code,
+        indicator_values.teaching_class_id as entity_id,
+        teaching_classes.teaching_class_name as entity_name,
+        teaching_classes.offering_department_code as unit_id,
+        indicator_values.period,
+        cast(indicator_values.value as double precision) as value,
+        cast(indicator_values.numerator as double precision) as numerator,
+        cast(indicator_values.denominator as double precision) as denominator
+    from indicator_values
+    inner join teaching_classes on teaching_classes.teaching_class_id = indicator_values.teaching_class_id
+)
+
+{{ long_shape('indicators') }}

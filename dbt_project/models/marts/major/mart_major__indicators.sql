@@ -94,19 +94,24 @@ indicator_values as (
     select 'MAJ_PASS_RATE', major_code, period, 100.0 * passed / graded, passed, graded
     from grades
 )
+,
 
-select
-    indicator_values.indicator_code,
-    indicator_values.major_code as entity_id,
-    coalesce(majors.major_name, admissions.major_name) as entity_name,
-    coalesce(majors.department_code, admissions.department_code) as unit_id,
-    indicator_values.period,
-    cast(indicator_values.value as double precision) as value,
-    cast(indicator_values.numerator as double precision) as numerator,
-    cast(indicator_values.denominator as double precision) as denominator
-from indicator_values
-left join majors on majors.major_code = indicator_values.major_code
-left join admissions
-    on indicator_values.indicator_code = 'MAJ_REPORT_RATE'
-    and admissions.major_code = indicator_values.major_code
-    and admissions.period = indicator_values.period
+indicators as (
+    select
+        indicator_values.indicator_code,
+        indicator_values.major_code as entity_id,
+        coalesce(majors.major_name, admissions.major_name) as entity_name,
+        coalesce(majors.department_code, admissions.department_code) as unit_id,
+        indicator_values.period,
+        cast(indicator_values.value as double precision) as value,
+        cast(indicator_values.numerator as double precision) as numerator,
+        cast(indicator_values.denominator as double precision) as denominator
+    from indicator_values
+    left join majors on majors.major_code = indicator_values.major_code
+    left join admissions
+        on indicator_values.indicator_code = 'MAJ_REPORT_RATE'
+        and admissions.major_code = indicator_values.major_code
+        and admissions.period = indicator_values.period
+)
+
+{{ long_shape('indicators') }}

@@ -49,9 +49,11 @@ select
     entity_name,
     unit_id,
     unit_name,
-    period,
+    counted.period,
     own_targets,
     judged_targets,
     met_targets,
-    case when judged_targets > 0 then 100.0 * met_targets / judged_targets end as achievement_rate
+    case when judged_targets > 0 then 100.0 * met_targets / judged_targets end as achievement_rate,
+    {{ period_columns('periods') }}
 from counted
+left join {{ ref('dim_period') }} as periods on periods.period = counted.period

@@ -99,7 +99,8 @@ select
                 when all_values.value >= task_policy.grade_basically_met_from then '基本达标'
                 else '不达标'
             end
-    end as achievement_grade
+    end as achievement_grade,
+    {{ period_columns('periods') }}
 from all_values
 left join control_points on control_points.code = all_values.indicator_code
 left join departments on departments.department_code = all_values.unit_id
@@ -108,3 +109,4 @@ left join own_targets
     and own_targets.entity_id = all_values.entity_id
     and own_targets.period = all_values.period
 left join task_policy on 1 = 1
+left join {{ ref('dim_period') }} as periods on periods.period = all_values.period

@@ -133,29 +133,34 @@ college_values as (
     from college_years
     where full_time > 0
 )
+,
 
-select
-    school_values.indicator_code,
-    coalesce(school.school_id, 'SCHOOL') as entity_id,
-    school.school_name as entity_name,
-    cast(null as varchar) as unit_id,
-    school_values.period,
-    cast(school_values.value as double precision) as value,
-    cast(school_values.numerator as double precision) as numerator,
-    cast(school_values.denominator as double precision) as denominator
-from school_values
-left join school on true
+indicators as (
+    select
+        school_values.indicator_code,
+        coalesce(school.school_id, 'SCHOOL') as entity_id,
+        school.school_name as entity_name,
+        cast(null as varchar) as unit_id,
+        school_values.period,
+        cast(school_values.value as double precision) as value,
+        cast(school_values.numerator as double precision) as numerator,
+        cast(school_values.denominator as double precision) as denominator
+    from school_values
+    left join school on true
 
-union all
+    union all
 
-select
-    college_values.indicator_code,
-    college_values.department_code,
-    departments.department_name_zh,
-    college_values.department_code,
-    college_values.period,
-    cast(college_values.value as double precision),
-    cast(college_values.numerator as double precision),
-    cast(college_values.denominator as double precision)
-from college_values
-left join {{ ref('dim_department') }} as departments on departments.department_code = college_values.department_code
+    select
+        college_values.indicator_code,
+        college_values.department_code,
+        departments.department_name_zh,
+        college_values.department_code,
+        college_values.period,
+        cast(college_values.value as double precision),
+        cast(college_values.numerator as double precision),
+        cast(college_values.denominator as double precision)
+    from college_values
+    left join {{ ref('dim_department') }} as departments on departments.department_code = college_values.department_code
+)
+
+{{ long_shape('indicators') }}

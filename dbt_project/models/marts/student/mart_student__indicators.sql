@@ -126,15 +126,20 @@ indicator_values as (
     left join sanctions_by_term as sanctions
         on sanctions.student_number = active.student_number and sanctions.period = active.period
 )
+,
 
-select
-    indicator_values.indicator_code,
-    indicator_values.student_number as entity_id,
-    students.student_name as entity_name,
-    students.department_code as unit_id,
-    indicator_values.period,
-    cast(indicator_values.value as double precision) as value,
-    cast(indicator_values.numerator as double precision) as numerator,
-    cast(indicator_values.denominator as double precision) as denominator
-from indicator_values
-inner join students on students.student_number = indicator_values.student_number
+indicators as (
+    select
+        indicator_values.indicator_code,
+        indicator_values.student_number as entity_id,
+        students.student_name as entity_name,
+        students.department_code as unit_id,
+        indicator_values.period,
+        cast(indicator_values.value as double precision) as value,
+        cast(indicator_values.numerator as double precision) as numerator,
+        cast(indicator_values.denominator as double precision) as denominator
+    from indicator_values
+    inner join students on students.student_number = indicator_values.student_number
+)
+
+{{ long_shape('indicators') }}

@@ -130,6 +130,8 @@ select
         when '已完成' then 'black'
         when '未完成' then 'yellow'
         when '预警' then 'red'
-    end as status_colour
+    end as status_colour,
+    {{ period_columns('periods') }}
 from judged
 inner join tasks on tasks.calendar_year = judged.calendar_year and tasks.task_id = judged.task_id
+left join {{ ref('dim_period') }} as periods on periods.period = judged.month

@@ -47,14 +47,19 @@ achievements as (
     union all
     select * from whole_school
 )
+,
 
-select
-    indicator_code,
-    entity_id,
-    entity_name,
-    unit_id,
-    period,
-    100 * numerator / denominator as value,
-    numerator,
-    denominator
-from achievements
+indicators as (
+    select
+        indicator_code,
+        entity_id,
+        entity_name,
+        unit_id,
+        period,
+        100 * numerator / denominator as value,
+        numerator,
+        denominator
+    from achievements
+)
+
+{{ long_shape('indicators') }}

@@ -83,16 +83,21 @@ indicator_values as (
     union all
     select 'TCH_SANCTIONS', staff_id, school_year, sanctions, sanctions, null from teacher_years
 )
+,
 
-select
-    indicator_values.indicator_code,
-    indicator_values.staff_id as entity_id,
-    teachers.staff_name as entity_name,
-    teachers.department_code as unit_id,
-    indicator_values.school_year as period,
-    cast(indicator_values.value as double precision) as value,
-    cast(indicator_values.numerator as double precision) as numerator,
-    cast(indicator_values.denominator as double precision) as denominator
-from indicator_values
-inner join teachers
-    on teachers.staff_id = indicator_values.staff_id and teachers.school_year = indicator_values.school_year
+indicators as (
+    select
+        indicator_values.indicator_code,
+        indicator_values.staff_id as entity_id,
+        teachers.staff_name as entity_name,
+        teachers.department_code as unit_id,
+        indicator_values.school_year as period,
+        cast(indicator_values.value as double precision) as value,
+        cast(indicator_values.numerator as double precision) as numerator,
+        cast(indicator_values.denominator as double precision) as denominator
+    from indicator_values
+    inner join teachers
+        on teachers.staff_id = indicator_values.staff_id and teachers.school_year = indicator_values.school_year
+)
+
+{{ long_shape('indicators') }}

@@ -1,7 +1,11 @@
 {{ config(materialized='view') }}
 {{ wide_indicators(
     'mart_teacher__indicators',
-    ['TCH_EVAL_SCORE', 'TCH_TEACHING_PERIODS', 'TCH_TRAINING_HOURS', 'TCH_PRACTICE_DAYS',
-     'TCH_INCIDENTS', 'TCH_SANCTIONS'],
+    {'TCH_EVAL_SCORE': 'value',
+     'TCH_TEACHING_PERIODS': 'value',
+     'TCH_TRAINING_HOURS': 'value',
+     'TCH_PRACTICE_DAYS': 'value',
+     'TCH_INCIDENTS': 'value',
+     'TCH_SANCTIONS': 'value'},
     'staff_id', 'staff_name', 'department_code'
 ) }}
