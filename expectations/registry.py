@@ -42,6 +42,8 @@ class ControlPoint:
     owner_department_code: str
     to_unit: bool
     threshold_source: str
+    # Judged and sent by the hourly same-day sync, not only in the nightly digest.
+    same_day_digest: bool = False
 
     def is_beyond_warning(self, value: float) -> bool:
         """Strictly beyond the warning value: a value equal to it is not a warning."""
@@ -122,6 +124,7 @@ def control_point_from_row(row: Mapping[str, Any]) -> ControlPoint:
         owner_department_code=owner,
         to_unit=_flag(row.get("to_unit")),
         threshold_source=_text(row.get("threshold_source")),
+        same_day_digest=_flag(row.get("same_day_digest")),
     )
 
 

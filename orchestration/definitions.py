@@ -14,9 +14,9 @@ from orchestration.assets.ingest import source_assets
 from orchestration.assets.reports import annual_tables, report_drafts, report_site
 from orchestration.assets.warnings_ledger import warnings_ledger
 from orchestration.checks import threshold_checks
-from orchestration.jobs import dispatch_warnings, nightly_sync
+from orchestration.jobs import dispatch_warnings, nightly_sync, same_day_sync
 from orchestration.resources import build_resources
-from orchestration.schedules import nightly_schedule
+from orchestration.schedules import build_schedules
 from orchestration.sensors import build_sensors
 from zhengai.settings import Settings
 
@@ -27,9 +27,9 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         assets=[*source_assets(), data_center, warnings_ledger, build_snapshot_asset(data_center),
                 report_site, annual_tables, report_drafts],
         asset_checks=threshold_checks(),
-        jobs=[nightly_sync, dispatch_warnings],
-        schedules=[nightly_schedule],
-        sensors=build_sensors(nightly_sync),
+        jobs=[nightly_sync, same_day_sync, dispatch_warnings],
+        schedules=build_schedules(),
+        sensors=build_sensors(nightly_sync, same_day_sync),
         resources=build_resources(settings or Settings.from_env()),
     )
 

@@ -1,10 +1,11 @@
-"""The two jobs: the nightly sync and the warning dispatch."""
+"""The jobs: the nightly sync, the same-day sync of the school day, and the warning dispatch."""
 
 from dataclasses import asdict
 
 import dagster as dg
 
 from alerting.dispatch import dispatch_warnings as send_digests
+from orchestration.assets.reports import ANNUAL_TABLES, REPORT_DRAFTS
 from orchestration.resources import ZhengaiPaths
 from zhengai.clock import school_now
 
@@ -13,6 +14,20 @@ nightly_sync = dg.define_asset_job(
     selection=dg.AssetSelection.all(),
     description="夜间同步：源系统 → raw → dbt 数据中心与指标集市 → 质控点检查 → 预警台账 → 分析快照。",
     # One process writes the DuckDB file, one step at a time.
+    executor_def=dg.in_process_executor,
+)
+
+
+# The ledger asset's config in the same-day job: judge only the same-day control points, so
+# the others change the ledger (and the digests) once a day, at night.
+SAME_DAY_LEDGER_CONFIG = {"ops": {"warnings__ledger": {"config": {"same_day_only": True}}}}
+
+same_day_sync = dg.define_asset_job(
+    "same_day_sync",
+    # The annual tables and the report drafts are made at night.
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(ANNUAL_TABLES, REPORT_DRAFTS),
+    description="当天同步（上课日每小时）：新到数据入仓 → dbt 增量构建 → 质控点检查 → 只判定当天通知的质控点并记入预警台账 → 分析快照与报告网站。",
+    config=SAME_DAY_LEDGER_CONFIG,
     executor_def=dg.in_process_executor,
 )
 
