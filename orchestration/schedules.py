@@ -9,7 +9,6 @@ from pathlib import Path
 import dagster as dg
 import yaml
 
-from orchestration.jobs import nightly_sync, same_day_sync
 
 SYNC_SCHEDULE_YML = Path(__file__).with_name("sync_schedule.yml")
 WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # cron's numbering: Sunday = 0
@@ -53,7 +52,7 @@ class SyncSchedule:
         return f"0 {self.first_hour}-{self.last_hour} * * {days}"
 
 
-def build_schedules(config: SyncSchedule | None = None) -> list[dg.ScheduleDefinition]:
+def build_schedules(nightly_sync, same_day_sync, config: SyncSchedule | None = None) -> list[dg.ScheduleDefinition]:
     config = config or SyncSchedule.load()
     nightly = dg.ScheduleDefinition(
         name="nightly_sync_0200",

@@ -12,7 +12,7 @@ import duckdb
 from expectations.registry import load_registry_csv
 from orchestration.assets.data_center import STATUS_MART
 from orchestration.assets.warnings_ledger import WARNINGS_LEDGER, warnings_ledger
-from orchestration.checks import build_layer_checks, layer_mart_key
+from orchestration.checks import build_layer_checks, control_point_check_key, layer_mart_key
 from orchestration.jobs import SAME_DAY_LEDGER_CONFIG, dispatch_warnings
 from orchestration.resources import ZhengaiPaths
 from orchestration.sensors import build_sensors
@@ -51,8 +51,9 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     )
     same_day_sync = dg.define_asset_job(
         "same_day_sync",
-        selection=dg.AssetSelection.all_asset_checks() | dg.AssetSelection.assets(WARNINGS_LEDGER),
-        description="测试用当天同步：资产检查和只判定当天通知质控点的预警台账",
+        selection=dg.AssetSelection.checks(*(control_point_check_key(p) for p in points if p.same_day_digest))
+        | dg.AssetSelection.assets(WARNINGS_LEDGER),
+        description="测试用当天同步：当天通知质控点的检查和只判定它们的预警台账",
         config=SAME_DAY_LEDGER_CONFIG,
         executor_def=dg.in_process_executor,
     )

@@ -11,7 +11,9 @@ import pytest
 from dagster._utils.schedules import cron_string_iterator
 
 from orchestration.definitions import build_definitions
+from expectations.registry import load_registry_csv
 from orchestration.schedules import SyncSchedule
+from zhengai.settings import REGISTRY_DIR
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -88,3 +90,19 @@ def test_hours_and_days_come_from_the_config_file(tmp_path):
                     "same_day: {first_hour: 8, last_hour: 18, weekdays: [montag]}\n", encoding="utf-8")
     with pytest.raises(ValueError, match="weekdays"):
         SyncSchedule.load(path)
+
+
+
+def _control_point_checks(defs, job_name: str) -> set[str]:
+    job = next(job for job in defs.jobs if job.name == job_name)
+    checks = job.selection.resolve_checks(defs.get_repository_def().asset_graph)
+    codes = {point.code.lower() for point in load_registry_csv(REGISTRY_DIR / "quality_control_points.csv")}
+    return {key.name.upper() for key in checks if key.name in codes}
+
+
+def test_the_same_day_job_checks_only_the_same_day_control_points_and_the_nightly_all(defs):
+    points = load_registry_csv(REGISTRY_DIR / "quality_control_points.csv")
+    same_day = {point.code for point in points if point.same_day_digest}
+    assert same_day == {"STU_NIGHTS_OUT"}          # the shipped registry: nights away → the counsellor
+    assert _control_point_checks(defs, "same_day_sync") == same_day
+    assert _control_point_checks(defs, "nightly_sync") == {point.code for point in points}
