@@ -68,12 +68,16 @@ def _move_a_student(jw: Path, xg: Path, at: str) -> str:
     with sqlite3.connect(jw) as con:
         xh_id, xh, major, old_class = con.execute(
             "SELECT XH_ID, XH, ZYH_ID, BH_ID FROM JW_XJGL_XSJBXXB WHERE XJZTDM = '01' ORDER BY XH_ID LIMIT 1").fetchone()
-        new_class, classmate = con.execute(
-            "SELECT BH_ID, min(XH) FROM JW_XJGL_XSJBXXB WHERE ZYH_ID = ? AND BH_ID <> ? GROUP BY BH_ID ORDER BY BH_ID LIMIT 1",
-            [major, old_class]).fetchone()
+        new_class = con.execute(
+            "SELECT min(BH_ID) FROM JW_XJGL_XSJBXXB WHERE ZYH_ID = ? AND BH_ID <> ? AND XJZTDM = '01'",
+            [major, old_class]).fetchone()[0]
+        classmates = [row[0] for row in con.execute(
+            "SELECT XH FROM JW_XJGL_XSJBXXB WHERE BH_ID = ? AND XJZTDM = '01' ORDER BY XH", [new_class])]
         con.execute("UPDATE JW_XJGL_XSJBXXB SET BH_ID = ?, GXSJ = ? WHERE XH_ID = ?", [new_class, at, xh_id])
     with sqlite3.connect(xg) as con:
-        class_name, counsellor = con.execute("SELECT BJMC, FDYGH FROM XG_XSXX WHERE XH = ?", [classmate]).fetchone()
+        class_name, counsellor = con.execute(
+            f"SELECT BJMC, FDYGH FROM XG_XSXX WHERE XH IN ({', '.join('?' for _ in classmates)}) ORDER BY XH LIMIT 1",
+            classmates).fetchone()
         con.execute("UPDATE XG_XSXX SET BJMC = ?, FDYGH = ?, GXSJ = ? WHERE XH = ?", [class_name, counsellor, at, xh])
     return xh_id
 
