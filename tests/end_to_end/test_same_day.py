@@ -54,16 +54,23 @@ def _next_teaching_day(sources: Path) -> date:
     return day
 
 
-def _correct_an_old_grade(jw: Path, at: str) -> str:
+def _later_than_all(con: sqlite3.Connection, table: str) -> str:
+    """The source system's stamp of a change made now: after every stamp already in the table
+    (the generated registers carry stamps later than the generated teaching days)."""
+    return con.execute(f"SELECT datetime(max(GXSJ), '+1 hour') FROM {table}").fetchone()[0]
+
+
+def _correct_an_old_grade(jw: Path) -> str:
     """A teacher corrects a pass of an earlier term to a fail; the system stamps the change."""
     with sqlite3.connect(jw) as con:
         cj_id = con.execute("SELECT CJ_ID FROM JW_CJ_XSCJB WHERE KSXZ = '正常考试' AND JD >= 2 "
                             "ORDER BY XNM, XQM, CJ_ID LIMIT 1").fetchone()[0]
-        con.execute("UPDATE JW_CJ_XSCJB SET CJ = '45', JD = 0, GXSJ = ? WHERE CJ_ID = ?", [at, cj_id])
+        con.execute("UPDATE JW_CJ_XSCJB SET CJ = '45', JD = 0, GXSJ = ? WHERE CJ_ID = ?",
+                    [_later_than_all(con, "JW_CJ_XSCJB"), cj_id])
     return cj_id
 
 
-def _move_a_student(jw: Path, xg: Path, at: str) -> str:
+def _move_a_student(jw: Path, xg: Path) -> str:
     """A student changes class within the major: register (教务) and student affairs (学工) both say so."""
     with sqlite3.connect(jw) as con:
         xh_id, xh, major, old_class = con.execute(
@@ -73,12 +80,14 @@ def _move_a_student(jw: Path, xg: Path, at: str) -> str:
             [major, old_class]).fetchone()[0]
         classmates = [row[0] for row in con.execute(
             "SELECT XH FROM JW_XJGL_XSJBXXB WHERE BH_ID = ? AND XJZTDM = '01' ORDER BY XH", [new_class])]
-        con.execute("UPDATE JW_XJGL_XSJBXXB SET BH_ID = ?, GXSJ = ? WHERE XH_ID = ?", [new_class, at, xh_id])
+        con.execute("UPDATE JW_XJGL_XSJBXXB SET BH_ID = ?, GXSJ = ? WHERE XH_ID = ?",
+                    [new_class, _later_than_all(con, "JW_XJGL_XSJBXXB"), xh_id])
     with sqlite3.connect(xg) as con:
         class_name, counsellor = con.execute(
             f"SELECT BJMC, FDYGH FROM XG_XSXX WHERE XH IN ({', '.join('?' for _ in classmates)}) ORDER BY XH LIMIT 1",
             classmates).fetchone()
-        con.execute("UPDATE XG_XSXX SET BJMC = ?, FDYGH = ?, GXSJ = ? WHERE XH = ?", [class_name, counsellor, at, xh])
+        con.execute("UPDATE XG_XSXX SET BJMC = ?, FDYGH = ?, GXSJ = ? WHERE XH = ?",
+                    [class_name, counsellor, _later_than_all(con, "XG_XSXX"), xh])
     return xh_id
 
 
@@ -114,8 +123,8 @@ def chain(tmp_path_factory) -> Chain:
         mail_by_run, hourly = [], []
         # 08:00: the morning's first sessions, and two changes to older data
         append_hour(sources, day, 8)
-        corrected = _correct_an_old_grade(sources / "jw.sqlite", f"{day} 08:20:00")
-        moved = _move_a_student(sources / "jw.sqlite", sources / "xg.sqlite", f"{day} 08:40:00")
+        corrected = _correct_an_old_grade(sources / "jw.sqlite")
+        moved = _move_a_student(sources / "jw.sqlite", sources / "xg.sqlite")
         hourly.append(run_sync(incremental, instance=instance, same_day=True))
         mail_by_run.append(collector.take())
         # 14:00 the afternoon's sessions; 22:00 the dorm checks, one student away for the night
