@@ -127,10 +127,7 @@ def chain(tmp_path_factory) -> Chain:
         moved = _move_a_student(sources / "jw.sqlite", sources / "xg.sqlite")
         hourly.append(run_sync(incremental, instance=instance, same_day=True))
         mail_by_run.append(collector.take())
-        # 14:00 the afternoon's sessions; 22:00 the dorm checks, one student away for the night
-        append_hour(sources, day, 14)
-        hourly.append(run_sync(incremental, instance=instance, same_day=True))
-        mail_by_run.append(collector.take())
+        # 22:00 the dorm checks, one student away for the night
         append_hour(sources, day, 22)
         student, counsellor = _plant_a_night_away(sources / "xg.sqlite", day)
         hourly.append(run_sync(incremental, instance=instance, same_day=True))
@@ -187,12 +184,11 @@ def test_hourly_then_nightly_gives_the_marts_statuses_and_ledger_of_a_full_rebui
 
 
 def test_hourly_runs_mail_only_same_day_crossings_once_and_nothing_when_nothing_crossed(chain: Chain):
-    morning, afternoon, night, quiet, nightly = chain.mail_by_run
+    morning, night, quiet, nightly = chain.mail_by_run
     # no same-day line crossed in the day's sessions, the late grade or the class move: no e-mail at all
     assert morning == [] and chain.hourly[0].emails == []
-    assert afternoon == [] and chain.hourly[1].emails == []
     # the night away: the counsellor hears it the same evening, and only of it
-    assert night and chain.hourly[2].emails
+    assert night and chain.hourly[1].emails
     assert f"counsellor:{chain.counsellor}" in {item.recipient_key for item in night}
     for item in night:
         assert chain.planted_student in item.everything()
@@ -206,6 +202,6 @@ def test_hourly_runs_mail_only_same_day_crossings_once_and_nothing_when_nothing_
     assert all(count == 1 for *_, count in told)
     assert len(same_day_told_at) == 1      # told by the 22:00 run, not again at night
     # nothing new: no e-mail
-    assert quiet == [] and chain.hourly[3].emails == []
+    assert quiet == [] and chain.hourly[2].emails == []
     # the nightly run sends one digest per recipient; the night away was told once, at 22:00 (above)
     assert nightly == [] or len({item.recipient_key for item in nightly}) == len(nightly)
