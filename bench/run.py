@@ -1,4 +1,5 @@
-"""A benchmark run, stage by stage: generate, full rebuild, nightly increment, floor, peer, growth.
+"""A benchmark run, stage by stage: generate, full rebuild, floor, peer, then the increments
+(one hour through the same-day sync, one day and one week through the nightly sync), growth.
 
 Each stage runs as a subprocess (`zhengai generate`, `zhengai sync`, `dbt build`), exactly as
 an engineer runs it, so time and memory include everything the nightly job does. Results are
@@ -68,6 +69,8 @@ def _stage_of(step_key: str) -> str:
         return "dbt_build"
     if step_key.endswith("_control_points"):
         return "checks"
+    if step_key.startswith("reports__"):
+        return "reports"
     return "publish"   # the steps after the checks: publishing the analysts' snapshot
 
 
@@ -79,7 +82,7 @@ def _step_stages(data_dir: Path, since: float) -> dict:
     import dagster as dg
 
     instance = dg.DagsterInstance.from_config(str(data_dir / "dagster_home"))
-    stages = {"ingest": 0.0, "dbt_build": 0.0, "checks": 0.0, "publish": 0.0, "dispatch": 0.0}
+    stages = {"ingest": 0.0, "dbt_build": 0.0, "checks": 0.0, "publish": 0.0, "reports": 0.0, "dispatch": 0.0}
     steps: dict[str, float] = {}
     run_ids: dict[str, str] = {}
     for run in instance.get_runs(limit=10):
@@ -113,18 +116,20 @@ def prepare_dagster_home(home: Path) -> None:
         shutil.copy(REPO_ROOT / "orchestration" / "dagster.yaml", home / "dagster.yaml")
 
 
-def timed_sync(data_dir: Path, label: str) -> dict:
-    """One `zhengai sync`, measured as a whole and split by stage; `other` is what the
-    stages leave (start-up, loading the definitions, Dagster's own work)."""
+def timed_sync(data_dir: Path, label: str, same_day: bool = False) -> dict:
+    """One `zhengai sync` (`--same-day`: the hourly run), measured as a whole and split by
+    stage; `other` is what the stages leave (start-up, loading the definitions, Dagster's own work)."""
     prepare_dagster_home(data_dir / "dagster_home")
     load = os.getloadavg()[0]
     since = time.time()
-    m = measure_command(_zhengai("sync"), child_env(data_dir), data_dir / "logs" / f"{label}.log")
+    m = measure_command(_zhengai("sync", *(["--same-day"] if same_day else [])), child_env(data_dir),
+                        data_dir / "logs" / f"{label}.log")
     _check(m, f"zhengai sync ({label})")
     split = _step_stages(data_dir, since - 1)
     split["stages"]["other"] = round(m.seconds - sum(split["stages"].values()), 2)
-    return {**asdict(m), **split, "load_before": round(load, 2),
-            "dbt": dbt_breakdown(_dagster_run_results(split["run_ids"].get("nightly_sync")))}
+    job = "same_day_sync" if same_day else "nightly_sync"
+    return {**asdict(m), **split, "load_before": round(load, 2), "load_after": round(os.getloadavg()[0], 2),
+            "dbt": dbt_breakdown(_dagster_run_results(split["run_ids"].get(job)))}
 
 
 def full_rebuild(data_dir: Path) -> dict:
@@ -134,7 +139,7 @@ def full_rebuild(data_dir: Path) -> dict:
     for path in (settings.warehouse, settings.warehouse.with_name(settings.warehouse.name + ".wal"),
                  settings.ledger, *([Path(snapshot)] if snapshot else [])):
         path.unlink(missing_ok=True)
-    for folder in (settings.outbox, data_dir / "dagster_home"):
+    for folder in (settings.outbox, data_dir / "dagster_home", *([settings.reports] if settings.reports else [])):
         shutil.rmtree(folder, ignore_errors=True)
     return timed_sync(data_dir, "full_rebuild")
 
@@ -150,15 +155,49 @@ def next_teaching_day(sources: Path) -> date:
     return day
 
 
+def _append_days(data_dir: Path, days: int) -> tuple[list[str], dict[str, int], float]:
+    """Append the next `days` teaching days; the days, the rows added per table, the seconds."""
+    added: dict[str, int] = {}
+    seconds, appended = 0.0, []
+    for _ in range(days):
+        day = next_teaching_day(data_dir / "sources")
+        m = measure_command(_zhengai("generate", "--out", str(data_dir / "sources"), "--append-day", day.isoformat()),
+                            child_env(data_dir), data_dir / "logs" / "append_day.log")
+        _check(m, "generate --append-day")
+        rows = json.loads((data_dir / "sources" / "planted.json").read_text(encoding="utf-8"))["appended_days"][-1]["rows"]
+        for table, n in rows.items():
+            added[table] = added.get(table, 0) + n
+        seconds += m.seconds
+        appended.append(day.isoformat())
+    return appended, added, seconds
+
+
 def nightly_increment(data_dir: Path) -> dict:
     """Append the next teaching day to the sources, then the nightly sync."""
+    days, added, seconds = _append_days(data_dir, 1)
+    return {"day": days[0], "rows_appended": added, "append_seconds": seconds, **timed_sync(data_dir, "nightly")}
+
+
+def week_increment(data_dir: Path) -> dict:
+    """Append the next five teaching days (a school week), then the nightly sync."""
+    days, added, seconds = _append_days(data_dir, 5)
+    return {"day": f"{days[0]}–{days[-1]}", "rows_appended": added, "append_seconds": seconds,
+            **timed_sync(data_dir, "week")}
+
+
+SAME_DAY_HOUR = 8  # the first hour of the school day: the morning's first sessions start in it
+
+
+def same_day_increment(data_dir: Path) -> dict:
+    """Append the first hour of the next teaching day, then the same-day (hourly) sync."""
     day = next_teaching_day(data_dir / "sources")
-    m = measure_command(_zhengai("generate", "--out", str(data_dir / "sources"), "--append-day", day.isoformat()),
-                        child_env(data_dir), data_dir / "logs" / "append_day.log")
-    _check(m, "generate --append-day")
-    appended = json.loads((data_dir / "sources" / "planted.json").read_text(encoding="utf-8"))["appended_days"][-1]
-    return {"day": day.isoformat(), "rows_appended": appended["rows"], "append_seconds": m.seconds,
-            **timed_sync(data_dir, "nightly")}
+    moment = f"{day.isoformat()}T{SAME_DAY_HOUR:02d}"
+    m = measure_command(_zhengai("generate", "--out", str(data_dir / "sources"), "--append-hour", moment),
+                        child_env(data_dir), data_dir / "logs" / "append_hour.log")
+    _check(m, "generate --append-hour")
+    appended = json.loads((data_dir / "sources" / "planted.json").read_text(encoding="utf-8"))["appended_hours"][-1]
+    return {"day": f"{day.isoformat()} {SAME_DAY_HOUR:02d}:00", "rows_appended": appended["rows"],
+            "append_seconds": m.seconds, **timed_sync(data_dir, "same_day", same_day=True)}
 
 
 # ------------------------------------------------------------------ the floor
@@ -248,9 +287,16 @@ def bench_scale(students: int, years: int, seed: int, *, nightly: bool, floor: b
         result["peer"] = postgres_peer(data_dir, peer)
         save()
     if nightly:
-        # Last: appending a day changes the sources the other stages measured.
+        # Last: appending changes the sources the other stages measured. An hour, then the
+        # next day, then the next week: each run sees only what was appended since the last.
+        log(f"[{students}×{years}] 当天同步（追加一小时 → zhengai sync --same-day）…")
+        result["same_day"] = same_day_increment(data_dir)
+        save()
         log(f"[{students}×{years}] 夜间增量（追加一天 → zhengai sync）…")
         result["nightly"] = nightly_increment(data_dir)
+        save()
+        log(f"[{students}×{years}] 一周增量（追加五个教学日 → zhengai sync）…")
+        result["week"] = week_increment(data_dir)
     return result
 
 

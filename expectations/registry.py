@@ -46,6 +46,8 @@ class ControlPoint:
     threshold_source: str
     action_zh: str = ""  # what the recipients of a warning are asked to do
     decimals: int | None = None  # decimals a value is shown with; None: up to 2, no trailing zeros
+    # Judged and sent by the hourly same-day sync, not only in the nightly digest.
+    same_day_digest: bool = False
 
     def is_beyond_warning(self, value: float) -> bool:
         """Strictly beyond the warning value: a value equal to it is not a warning."""
@@ -132,6 +134,7 @@ def control_point_from_row(row: Mapping[str, Any]) -> ControlPoint:
         threshold_source=_text(row.get("threshold_source")),
         action_zh=_text(row.get("action_zh")),
         decimals=_decimals(row.get("decimals"), code),
+        same_day_digest=_flag(row.get("same_day_digest")),
     )
 
 

@@ -45,9 +45,17 @@ def _failing_table(failing: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def control_point_check_key(point: ControlPoint) -> dg.AssetCheckKey:
+    return dg.AssetCheckKey(layer_mart_key(point.layer), check_name(point.code))
+
+
 def build_layer_checks(layer: str, points: list[ControlPoint]) -> dg.AssetChecksDefinition:
+    by_check_name = {check_name(point.code): point.code for point in points}
+
     @dg.multi_asset_check(
         name=f"{layer}_control_points",
+        # The same-day sync selects only the control points it sends the same day.
+        can_subset=True,
         specs=[
             dg.AssetCheckSpec(
                 check_name(point.code),
@@ -59,8 +67,9 @@ def build_layer_checks(layer: str, points: list[ControlPoint]) -> dg.AssetChecks
             for point in points
         ],
     )
-    def layer_checks(paths: ZhengaiPaths):
-        for outcome in validate_control_points(paths.warehouse_path, codes=[point.code for point in points]):
+    def layer_checks(context: dg.AssetCheckExecutionContext, paths: ZhengaiPaths):
+        codes = [by_check_name[key.name] for key in context.selected_asset_check_keys]
+        for outcome in validate_control_points(paths.warehouse_path, codes=codes):
             yield dg.AssetCheckResult(
                 asset_key=layer_mart_key(layer),
                 check_name=check_name(outcome.code),

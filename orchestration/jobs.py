@@ -1,10 +1,13 @@
-"""The two jobs: the nightly sync and the warning dispatch."""
+"""The jobs: the nightly sync, the same-day sync of the school day, and the warning dispatch."""
 
 from dataclasses import asdict
 
 import dagster as dg
 
 from alerting.dispatch import dispatch_warnings as send_digests
+from expectations.registry import ControlPoint
+from orchestration.assets.reports import ANNUAL_TABLES, REPORT_DRAFTS
+from orchestration.checks import control_point_check_key
 from orchestration.resources import ZhengaiPaths
 from zhengai.clock import school_now
 
@@ -19,6 +22,27 @@ nightly_sync = dg.define_asset_job(
     # One process writes the DuckDB file, one step at a time.
     executor_def=dg.in_process_executor,
 )
+
+
+# The ledger asset's config in the same-day job: judge only the same-day control points, so
+# the others change the ledger (and the digests) once a day, at night.
+SAME_DAY_LEDGER_CONFIG = {"ops": {"warnings__ledger": {"config": {"same_day_only": True}}}}
+
+SAME_DAY_SYNC = "same_day_sync"
+
+
+def build_same_day_sync(points: list[ControlPoint]):
+    """Everything the nightly job builds but the annual tables and the report drafts (made at
+    night), with the control-point checks of the same-day control points only."""
+    other_checks = [control_point_check_key(point) for point in points if not point.same_day_digest]
+    return dg.define_asset_job(
+        SAME_DAY_SYNC,
+        selection=dg.AssetSelection.all() - dg.AssetSelection.assets(ANNUAL_TABLES, REPORT_DRAFTS)
+        - dg.AssetSelection.checks(*other_checks),
+        description="当天同步（上课日每小时）：新到数据入仓 → dbt 增量构建 → 只检查并判定当天通知的质控点、记入预警台账 → 分析快照与报告网站。",
+        config=SAME_DAY_LEDGER_CONFIG,
+        executor_def=dg.in_process_executor,
+    )
 
 
 class DeliveryConfig(dg.Config):

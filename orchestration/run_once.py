@@ -1,4 +1,4 @@
-"""`zhengai sync`: the nightly job and then the warning dispatch, once, in this process.
+"""`zhengai sync`: the nightly (or the same-day) job and then the warning dispatch, once, in this process.
 
 The same job definitions the daemon runs, on the persistent instance when DAGSTER_HOME is
 set (so the runs show in the UI), for schools that run it from cron or by hand.
@@ -19,7 +19,7 @@ from expectations.registry import load_departments_csv
 from orchestration.assets.analyst_snapshot import SNAPSHOT_KEY
 from orchestration.assets.data_center import full_refresh_config
 from orchestration.assets.reports import REPORT_SITE
-from orchestration.jobs import DISPATCHED_IN_PROCESS_TAG
+from orchestration.jobs import DISPATCHED_IN_PROCESS_TAG, SAME_DAY_LEDGER_CONFIG
 from orchestration.progress import listened_run_id
 from orchestration.resources import ReportsRoom
 from orchestration.run_records import control_point_evaluations, failed_control_points
@@ -44,6 +44,7 @@ class SyncSummary:
     report_site: str | None = None  # the report site's front page, when this run brought it up to date
     task_board: list[str] = field(default_factory=list)  # the board's latest month and 目标达成度
     errors: list[str] = field(default_factory=list)
+    job: str = "nightly_sync"
 
 
 # The nightly run is dispatched below, in this process: the daemon's dispatch sensors leave it
@@ -66,16 +67,21 @@ def _load_audit(settings: Settings, run_id: str) -> list[tuple]:
 
 
 def run_sync(settings: Settings, instance: dg.DagsterInstance | None = None,
-             full_refresh: bool = False, on_stage: Callable[[str], None] | None = None) -> SyncSummary:
+             full_refresh: bool = False, same_day: bool = False,
+             on_stage: Callable[[str], None] | None = None) -> SyncSummary:
     from orchestration.definitions import build_definitions
 
     started = time.perf_counter()
     instance = instance or _instance()
     defs = build_definitions(settings)
-    nightly = defs.resolve_job_def("nightly_sync").execute_in_process(
-        instance=instance, raise_on_error=False, run_config=full_refresh_config() if full_refresh else None,
+    job = "same_day_sync" if same_day else "nightly_sync"
+    run_config = full_refresh_config() if full_refresh else None
+    if same_day and full_refresh:
+        run_config = {"ops": {**SAME_DAY_LEDGER_CONFIG["ops"], **run_config["ops"]}}
+    nightly = defs.resolve_job_def(job).execute_in_process(
+        instance=instance, raise_on_error=False, run_config=run_config,
         run_id=listened_run_id(instance, on_stage), tags=SYNC_TAGS)
-    summary = SyncSummary(succeeded=nightly.success, seconds=0.0)
+    summary = SyncSummary(succeeded=nightly.success, seconds=0.0, job=job)
 
     for event in nightly.all_events:
         if event.is_step_failure:
@@ -127,7 +133,7 @@ def report_site_line(summary: SyncSummary) -> str:
 
 
 def format_summary(summary: SyncSummary) -> str:
-    lines = ["", "══ zhengai 夜间同步摘要 ══"]
+    lines = ["", f"══ zhengai {'当天同步' if summary.job == 'same_day_sync' else '夜间同步'}摘要 ══"]
     source_names = {"jw": "教务系统", "hr": "人事系统", "xg": "学工系统", "state": "状态数据平台",
                     "plan": "目标任务与个体目标"}
     for source, (read, loaded, quarantined) in summary.rows_by_source.items():

@@ -1,7 +1,8 @@
 """Sensors: who hears what after a run.
 
-- `dispatch_after_nightly_sensor` launches `dispatch_warnings` once per finished nightly run
-  that updated the warnings ledger and left changes nobody has been told.
+- `dispatch_after_nightly_sensor` launches `dispatch_warnings` once per finished nightly or
+  same-day run that updated the warnings ledger and left changes nobody has been told (a
+  same-day run records only the same-day control points, so the others stay daily).
 - `dispatch_backlog_sensor` launches it for what is due between nights: a send that failed
   (retried every `retry_after_minutes` of the dispatch policy), a reminder or escalation that
   came due, a warning closed by hand. It leaves a freshly finished nightly run to the first.
@@ -47,15 +48,20 @@ ACTIVE = [
 NOTHING_PENDING = "没有待通知的预警变化"
 
 
-def _finished_runs(instance: dg.DagsterInstance, job_name: str, after: str | None) -> list:
-    """Runs of the job finished since `after`, oldest first; without `after` only the latest."""
-    if after is None:
-        return list(instance.get_run_records(dg.RunsFilter(job_name=job_name, statuses=FINISHED), limit=1,
-                                             order_by="update_timestamp"))
-    return list(instance.get_run_records(
-        dg.RunsFilter(job_name=job_name, statuses=FINISHED, updated_after=datetime.fromisoformat(after)),
-        limit=100, order_by="update_timestamp", ascending=True,
-    ))
+def _finished_runs(instance: dg.DagsterInstance, job_names: list[str], after: str | None) -> list:
+    """Runs of the jobs finished since `after`, oldest first; without `after` only the latest."""
+    records = []
+    for job_name in job_names:
+        if after is None:
+            records += instance.get_run_records(dg.RunsFilter(job_name=job_name, statuses=FINISHED), limit=1,
+                                                order_by="update_timestamp")
+        else:
+            records += instance.get_run_records(
+                dg.RunsFilter(job_name=job_name, statuses=FINISHED, updated_after=datetime.fromisoformat(after)),
+                limit=100, order_by="update_timestamp", ascending=True,
+            )
+    records.sort(key=lambda record: record.update_timestamp)
+    return records[-1:] if after is None else records
 
 
 def _pending_fingerprint(paths: ZhengaiPaths, now: datetime) -> str | None:
@@ -74,24 +80,24 @@ def _active_run(instance: dg.DagsterInstance, job_names: list[str]):
     return None
 
 
-def build_dispatch_after_nightly_sensor(nightly_job) -> dg.SensorDefinition:
+def build_dispatch_after_nightly_sensor(sync_jobs: list) -> dg.SensorDefinition:
     @dg.sensor(
         name="dispatch_after_nightly_sensor",
-        description="夜间同步结束后：若本次运行更新了预警台账且有尚未通知的变化，启动 dispatch_warnings（每次运行只触发一次）。",
+        description="夜间同步或当天同步结束后：若本次运行更新了预警台账且有尚未通知的变化，启动 dispatch_warnings（每次运行只触发一次）。",
         job=dispatch_warnings,
         minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
         default_status=dg.DefaultSensorStatus.RUNNING,
     )
     def dispatch_after_nightly_sensor(context: dg.SensorEvaluationContext, paths: ZhengaiPaths):
         latest = None
-        for record in _finished_runs(context.instance, nightly_job.name, context.cursor):
+        for record in _finished_runs(context.instance, [job.name for job in sync_jobs], context.cursor):
             context.update_cursor(record.update_timestamp.isoformat())
             if record.dagster_run.tags.get(DISPATCHED_IN_PROCESS_TAG):
                 continue  # `zhengai sync` dispatches its own night, in its own process
             if materialized(context.instance, record.dagster_run.run_id, WARNINGS_LEDGER):
                 latest = record.dagster_run  # one dispatch covers every run since the last tick
         if latest is None:
-            return dg.SkipReason("没有新结束并更新了预警台账的夜间同步")
+            return dg.SkipReason("没有新结束并更新了预警台账的同步")
         if _pending_fingerprint(paths, school_now()) is None:
             return dg.SkipReason(NOTHING_PENDING)
         failed = ",".join(failed_control_points(context.instance, latest.run_id))
@@ -117,7 +123,7 @@ class BacklogCursor:
         return json.dumps(asdict(self))
 
 
-def build_dispatch_backlog_sensor(nightly_job) -> dg.SensorDefinition:
+def build_dispatch_backlog_sensor(sync_jobs: list) -> dg.SensorDefinition:
     @dg.sensor(
         name="dispatch_backlog_sensor",
         description=(
@@ -131,15 +137,15 @@ def build_dispatch_backlog_sensor(nightly_job) -> dg.SensorDefinition:
     def dispatch_backlog_sensor(context: dg.SensorEvaluationContext, paths: ZhengaiPaths):
         cursor = BacklogCursor.parse(context.cursor)
         now = school_now()
-        fresh = _finished_runs(context.instance, nightly_job.name, cursor.nightly_seen_until)
+        fresh = _finished_runs(context.instance, [job.name for job in sync_jobs], cursor.nightly_seen_until)
         if fresh:
             cursor.nightly_seen_until = fresh[-1].update_timestamp.isoformat()
             context.update_cursor(cursor.dump())
-            return dg.SkipReason("夜间同步刚结束，由 dispatch_after_nightly_sensor 分发")
+            return dg.SkipReason("同步刚结束，由 dispatch_after_nightly_sensor 分发")
         fingerprint = _pending_fingerprint(paths, now)
         if fingerprint is None:
             return dg.SkipReason(NOTHING_PENDING)
-        active = _active_run(context.instance, [nightly_job.name, dispatch_warnings.name])
+        active = _active_run(context.instance, [*(job.name for job in sync_jobs), dispatch_warnings.name])
         if active is not None:
             return dg.SkipReason(f"运行 {active.run_id}（{active.job_name}）尚未结束，稍后再检查待通知的预警")
         retry_after = load_dispatch_policy_csv(REGISTRY_DIR / "dispatch_policy.csv").retry_after_minutes
@@ -225,10 +231,10 @@ def build_data_quality_sensor(nightly_job) -> dg.SensorDefinition:
     return data_quality_alert_sensor
 
 
-def build_sensors(nightly_job) -> list[dg.SensorDefinition]:
+def build_sensors(nightly_job, same_day_job) -> list[dg.SensorDefinition]:
     return [
-        build_dispatch_after_nightly_sensor(nightly_job),
-        build_dispatch_backlog_sensor(nightly_job),
+        build_dispatch_after_nightly_sensor([nightly_job, same_day_job]),
+        build_dispatch_backlog_sensor([nightly_job, same_day_job]),
         run_failure_alert_sensor,
         build_data_quality_sensor(nightly_job),
     ]

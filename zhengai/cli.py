@@ -27,11 +27,28 @@ def main() -> None:
               help="输出目录（默认 $ZHENGAI_DATA_DIR/sources）")
 @click.option("--append-day", "append_day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="不重新生成：在已有源数据上追加一天（YYYY-MM-DD，须晚于已有的最后一天）的上课、考勤与查寝记录")
-def generate(students: int, years: int | None, seed: int, out_dir: Path | None, append_day) -> None:
+@click.option("--append-hour", "append_hour", type=click.DateTime(formats=["%Y-%m-%dT%H", "%Y-%m-%d %H", "%Y-%m-%dT%H:%M"]),
+              default=None,
+              help="不重新生成：在已有源数据上追加一小时（如 2025-07-07T08）：该小时开始的上课与考勤记录，22 点为当晚查寝；"
+                   "须晚于已有的数据（同一天的小时依次追加）")
+def generate(students: int, years: int | None, seed: int, out_dir: Path | None, append_day, append_hour) -> None:
     from school_generator import generate as generate_school
 
     out_dir = out_dir or default_data_dir() / "sources"
     started = time.perf_counter()
+    if append_hour is not None:
+        from school_generator import append_hour as append_one_hour
+
+        moment = f"{append_hour.date()} {append_hour.hour:02d}:00"
+        try:
+            added = append_one_hour(out_dir, append_hour.date(), append_hour.hour)
+        except (ValueError, FileNotFoundError) as exc:
+            raise click.ClickException(f"无法追加 {moment}：{exc}") from exc
+        click.echo(
+            f"已追加 {moment} 一小时：上课记录 {added['JW_KQ_SKJLB']:,} 条，考勤 {added['JW_KQ_XSKQB']:,} 条，"
+            f"查寝 {added['XG_CQJL']:,} 条；目录 {out_dir}；用时 {time.perf_counter() - started:.1f} 秒。"
+        )
+        return
     if append_day is not None:
         from school_generator import append_day as append_one_day
 
@@ -56,17 +73,19 @@ def generate(students: int, years: int | None, seed: int, out_dir: Path | None, 
                    "终端只显示各阶段与摘要，完整日志（Dagster、dbt）写入日志文件。")
 @click.option("--full-refresh", is_flag=True,
               help="从全部原始数据重建增量模型（源系统删除了记录、或维度变化而其记录未重新接入时使用）")
+@click.option("--same-day", is_flag=True,
+              help="运行白天的当天同步：只判定并通知登记表中设为当天通知（same_day_digest）的质控点，不生成报告草稿与年报数据表")
 @click.option("--log", "log_path", type=click.Path(path_type=Path), default=None,
               help="完整日志追加到此文件（默认数据仓库旁 logs/sync-<时间>.log）")
 @click.option("--verbose", is_flag=True, help="完整日志直接输出到终端，不写日志文件")
-def sync(full_refresh: bool, log_path: Path | None, verbose: bool) -> None:
+def sync(full_refresh: bool, same_day: bool, log_path: Path | None, verbose: bool) -> None:
     from orchestration.run_once import format_summary, run_sync
     from zhengai.console import default_log_path, output_to_log
 
     settings = Settings.from_env()
     _use_dagster_home()
     if verbose:
-        summary = run_sync(settings, full_refresh=full_refresh)
+        summary = run_sync(settings, full_refresh=full_refresh, same_day=same_day)
         click.echo(format_summary(summary))
     else:
         log_path = log_path or default_log_path(settings.warehouse.parent / "logs", "sync")
@@ -74,7 +93,7 @@ def sync(full_refresh: bool, log_path: Path | None, verbose: bool) -> None:
         with output_to_log(log_path) as terminal:
             terminal.stage("准备：载入作业定义与 dbt 项目")
             try:
-                summary = run_sync(settings, full_refresh=full_refresh, on_stage=terminal.stage)
+                summary = run_sync(settings, full_refresh=full_refresh, same_day=same_day, on_stage=terminal.stage)
             except Exception as error:
                 import traceback
 

@@ -12,8 +12,8 @@ import duckdb
 from expectations.registry import load_registry_csv
 from orchestration.assets.data_center import STATUS_MART
 from orchestration.assets.warnings_ledger import WARNINGS_LEDGER, warnings_ledger
-from orchestration.checks import build_layer_checks, layer_mart_key
-from orchestration.jobs import dispatch_warnings
+from orchestration.checks import build_layer_checks, control_point_check_key, layer_mart_key
+from orchestration.jobs import SAME_DAY_LEDGER_CONFIG, dispatch_warnings
 from orchestration.resources import ZhengaiPaths
 from orchestration.sensors import build_sensors
 from zhengai.settings import REGISTRY_DIR, Settings
@@ -49,12 +49,20 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         description="测试用夜间同步：只运行资产检查和预警台账",
         executor_def=dg.in_process_executor,
     )
+    same_day_sync = dg.define_asset_job(
+        "same_day_sync",
+        selection=dg.AssetSelection.checks(*(control_point_check_key(p) for p in points if p.same_day_digest))
+        | dg.AssetSelection.assets(WARNINGS_LEDGER),
+        description="测试用当天同步：当天通知质控点的检查和只判定它们的预警台账",
+        config=SAME_DAY_LEDGER_CONFIG,
+        executor_def=dg.in_process_executor,
+    )
     return dg.Definitions(
         assets=[dg.AssetSpec(layer_mart_key(layer)) for layer in layers] + [dg.AssetSpec(STATUS_MART), warnings_ledger],
         asset_checks=[build_layer_checks(layer, [p for p in points if p.layer == layer]) for layer in layers]
         + [status_units_known],
-        jobs=[nightly_sync, dispatch_warnings, broken_job],
-        sensors=build_sensors(nightly_sync),
+        jobs=[nightly_sync, same_day_sync, dispatch_warnings, broken_job],
+        sensors=build_sensors(nightly_sync, same_day_sync),
         resources={"paths": ZhengaiPaths.from_settings(settings or Settings.from_env())},
     )
 

@@ -186,3 +186,56 @@ def test_data_quality_failure_in_a_successful_run_alerts_the_data_center(tmp_pat
     assert message["To"] == DATA_CENTER.email and message["Subject"] == "【数据质量】nightly_sync：1 项检查未通过"
     assert "marts/mart_quality__status · status_units_known（WARN）" in message.get_content()
     assert run_id in message.get_content()
+
+
+def _told_codes(site: Site, report) -> set[tuple[str, str]]:
+    """(control point, entity) of the changes the digests of one dispatch told."""
+    import sqlite3
+
+    ids = [email.message_id for email in report.emails]
+    with sqlite3.connect(site.settings.ledger) as con:
+        return set(con.execute(
+            f"select w.indicator_code, w.entity_id from notifications n join warnings w on w.id = n.warning_id "
+            f"where n.message_id in ({', '.join('?' for _ in ids)})", ids).fetchall()) if ids else set()
+
+
+def test_same_day_runs_tell_only_same_day_control_points_once_and_nothing_when_nothing_crossed(tmp_path, instance):
+    day_rows = [("STU_NIGHTS_OUT", "2024010104", "赵六", "101", "2024-10", 1.0, None) if row[:2] == ("STU_NIGHTS_OUT", "2024010104")
+                else ("STU_ATTEND_RATE", "2024010106", "孙八", "103", "2024-2025-1", 85.0, 100.0)
+                if row[:2] == ("STU_ATTEND_RATE", "2024010106") else row for row in BASE_ROWS]
+    with smtp_server() as (smtp_url, collector):
+        site = Site(tmp_path, instance, smtp_url=smtp_url)
+        night = site.tick(AFTER_NIGHTLY)
+        site.nightly(BASE_ROWS)
+        night = site.tick(AFTER_NIGHTLY, cursor=night.cursor)
+        site.dispatch()
+        collector.take()
+
+        def same_day(rows):
+            create_warehouse(site.warehouse, rows)
+            result = site.defs.resolve_job_def("same_day_sync").execute_in_process(instance=instance)
+            assert result.success
+            return result.run_id
+
+        # An hour in which a student spends a night away (same-day) and another one's attendance drops (daily).
+        run_id = same_day(day_rows)
+        hour = site.tick(AFTER_NIGHTLY, cursor=night.cursor)
+        assert [r.run_key for r in hour.run_requests] == [f"dispatch-after-{run_id}"]
+        report = site.dispatch().output_for_node("send_warning_digests")
+        assert _told_codes(site, report) == {("STU_NIGHTS_OUT", "2024010104")}
+        assert collector.take()
+        assert not [w for w in load_warnings(site.settings.ledger) if w.indicator_code == "STU_ATTEND_RATE" and w.entity_id == "2024010106"]
+
+        # The next hour, nothing new crossed a line: no dispatch, no e-mail.
+        same_day(day_rows)
+        quiet = site.tick(AFTER_NIGHTLY, cursor=hour.cursor)
+        assert quiet.run_requests == [] and quiet.skip_message == "没有待通知的预警变化"
+        assert site.tick(BACKLOG).run_requests == []
+        assert site.dispatch().output_for_node("send_warning_digests").emails == [] and collector.take() == []
+
+        # The night: the attendance warning is recorded and told once; the night away is not told again.
+        site.nightly(day_rows)
+        assert site.tick(AFTER_NIGHTLY, cursor=quiet.cursor).run_requests
+        report = site.dispatch().output_for_node("send_warning_digests")
+        assert _told_codes(site, report) == {("STU_ATTEND_RATE", "2024010106")}
+        assert collector.take()
