@@ -176,10 +176,14 @@ def check_dagster_home() -> Finding:
 
 
 def check_schedule_timezone() -> Finding:
-    from orchestration.schedules import nightly_schedule
+    from orchestration.schedules import SyncSchedule
 
     subject = "调度时区"
-    name = nightly_schedule.execution_timezone
+    try:
+        schedule = SyncSchedule.load()
+    except (OSError, ValueError, KeyError) as error:
+        return Finding(PROBLEM, subject, f"orchestration/sync_schedule.yml 有误：{error}")
+    name = schedule.timezone
     try:
         zone = ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -187,11 +191,11 @@ def check_schedule_timezone() -> Finding:
     from dagster._utils.schedules import cron_string_iterator
 
     now = datetime.now(zone)
-    next_run = next(cron_string_iterator(now.timestamp(), nightly_schedule.cron_schedule, name))
+    next_run = next(cron_string_iterator(now.timestamp(), schedule.nightly_cron, name))
     local = next_run.astimezone()
     host = f"，即本机时间 {local:%Y-%m-%d %H:%M} {local.tzname()}" if local.utcoffset() != next_run.utcoffset() else ""
-    return Finding(OK, subject, f"{nightly_schedule.name} 按 {name} 时间运行（cron {nightly_schedule.cron_schedule}），"
-                                f"下次 {next_run:%Y-%m-%d %H:%M}{host}")
+    return Finding(OK, subject, f"夜间同步按 {name} 时间运行（cron {schedule.nightly_cron}），"
+                                f"下次 {next_run:%Y-%m-%d %H:%M}{host}；当天同步 cron {schedule.same_day_cron}")
 
 
 def run_checks(settings: Settings) -> list[Finding]:

@@ -32,7 +32,7 @@ def test_a_daemon_ticking_between_the_syncs_night_and_its_dispatch_launches_noth
     nightly(site, SYNC_TAGS)  # the night `zhengai sync` ran; its dispatch has not started yet
 
     after = site.tick(AFTER_NIGHTLY)
-    assert after.run_requests == [] and after.skip_message == "没有新结束并更新了预警台账的夜间同步"
+    assert after.run_requests == [] and after.skip_message == "没有新结束并更新了预警台账的同步"
     backlog = site.tick(BACKLOG)
     assert backlog.run_requests == []
 

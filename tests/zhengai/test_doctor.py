@@ -23,7 +23,7 @@ def test_a_good_configuration_passes_and_sends_no_mail(tmp_path):
     assert result.exit_code == 0, result.output
     assert "✗" not in result.output
     for line in ("教务系统（jw）：已连接", "人事系统（hr）：已连接", "学工系统（xg）：已连接", "状态数据平台工作簿目录",
-                 f"SMTP 邮件服务器：{host}:{port} 可连接（EHLO、登录成功，未发送邮件）", "调度时区：nightly_sync_0200 按 Asia/Shanghai",
+                 f"SMTP 邮件服务器：{host}:{port} 可连接（EHLO、登录成功，未发送邮件）", "调度时区：夜间同步按 Asia/Shanghai",
                  "配置检查通过"):
         assert line in result.output, line
 
