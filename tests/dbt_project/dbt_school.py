@@ -491,6 +491,13 @@ def add_data_quality_cases(school: RawSchool) -> None:
                      JSRQ="2024-10-02", XS=8.0)                             # training of nobody
     school.hr_record("raw_hr.RS_PXJL", "P5", GH="T011", PXMC="p5", PXLB="校本", KSRQ=None, JSRQ=None, XS=8.0)
     school.destination("2099001", 2025, "签约就业", "是")                  # graduate unknown to the register
+    # rows the source deleted, which ingest's key reconciliation marked: kept in raw, left out
+    # everywhere else (a failed grade and a sanction in force would otherwise raise warnings)
+    gone = dt.datetime(2025, 8, 30, 23, 0)
+    add("raw_jw.JW_CJ_XSCJB", CJ_ID="CJ_DELETED", XH_ID="S20", KCH_ID="K1", XNM=2024, XQM="3", CJ="0",
+        XF=3, JD=0.0, KSXZ="正常考试", GXSJ="2025-01-20 08:00:00", _deleted_at=gone)
+    add("raw_xg.XG_WJCF", CF_ID="CF_DELETED", XH="2024001", WJRQ="2024-11-01", WJLX="其他", CFDJ="警告",
+        CFWH="DOC-X", CXRQ=None, GXSJ="2025-01-20 08:00:00", _deleted_at=gone)
     school.survey("2099001", 2024, 5, 5)
     quarantine = "meta.quarantine"
     add(quarantine, run_id="r0", source="jw", table_name="JW_KQ_XSKQB", row_key="90001", rule="duplicate_key",
