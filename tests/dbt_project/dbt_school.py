@@ -494,6 +494,13 @@ def add_data_quality_cases(school: RawSchool) -> None:
     # a session whose date cannot be read: neither it nor its absence counts anywhere
     school.add("raw_jw.JW_KQ_SKJLB", SKJL_ID=90101, JXB_ID="JXB_C1", SKRQ="2099-13-45", JC="1-2", XS=2)
     school.check_in(90101, "S11", 4, kq_id=90102)
+    # rows the source deleted, which ingest's key reconciliation marked: kept in raw, left out
+    # everywhere else (a failed grade and a sanction in force would otherwise raise warnings)
+    gone = dt.datetime(2025, 8, 30, 23, 0)
+    add("raw_jw.JW_CJ_XSCJB", CJ_ID="CJ_DELETED", XH_ID="S20", KCH_ID="K1", XNM=2024, XQM="3", CJ="0",
+        XF=3, JD=0.0, KSXZ="正常考试", GXSJ="2025-01-20 08:00:00", _deleted_at=gone)
+    add("raw_xg.XG_WJCF", CF_ID="CF_DELETED", XH="2024001", WJRQ="2024-11-01", WJLX="其他", CFDJ="警告",
+        CFWH="DOC-X", CXRQ=None, GXSJ="2025-01-20 08:00:00", _deleted_at=gone)
     school.survey("2099001", 2024, 5, 5)
     quarantine = "meta.quarantine"
     add(quarantine, run_id="r0", source="jw", table_name="JW_KQ_XSKQB", row_key="90001", rule="duplicate_key",

@@ -125,3 +125,12 @@ def test_staff_attributes_are_those_valid_when_the_year_closed(warehouse):
     ).fetchall()
     # T014 became 副高 in October 2025, after the year closed; T013 was hired after it.
     assert rows == [("T010", "副高", True, True, "history"), ("T014", "中级", False, True, "history")]
+
+
+def test_rows_deleted_in_the_source_stay_in_raw_and_out_of_the_core(warehouse):
+    assert warehouse.execute("select count(*) from raw_jw.JW_CJ_XSCJB where CJ_ID = 'CJ_DELETED'"
+                             " and _deleted_at is not null").fetchone() == (1,)
+    assert warehouse.execute("select count(*) from core.fct_grade where grade_id = 'CJ_DELETED'").fetchone() == (0,)
+    assert warehouse.execute("select count(*) from raw_xg.XG_WJCF where CF_ID = 'CF_DELETED'").fetchone() == (1,)
+    assert warehouse.execute("select count(*) from core.fct_sanction where sanction_id = 'CF_DELETED'"
+                             ).fetchone() == (0,)
