@@ -22,9 +22,6 @@ import openpyxl
 # The password of the source URL night 2 cannot reach; no text of the run may contain it.
 SOURCE_PASSWORD = "Corpus-Pw-5b9e1d"
 SCHOOL = {"students": 200, "seed": 13}
-# Waiting on ingest's typed dates, clock guard, key reconciliation, correction of re-sent ids,
-# range rules and workbook messages: these assertions fail until that work is merged.
-INGEST_RULES = "ingest does not yet quarantine it (typed dates, future stamps, ranges, grade words, re-sent ids)"
 
 
 @dataclass(frozen=True)
@@ -47,8 +44,6 @@ class Case:
     outcome: str
     rules: tuple[str, ...] = ()  # acceptable quarantine rules; empty: any
     named_in_alert: tuple[str, ...] = ()  # what the engineers' alert must name
-    waits_for_ingest: str = ""  # reason for xfail while ingest's part is not merged
-    alert_waits_for_ingest: str = ""
     value: str | None = None
 
     @property
@@ -110,8 +105,7 @@ def inject_first_night(sources: Path) -> Night:
             _insert(jw, "JW_KQ_XSKQB", {"KQ_ID": next_check_in + offset, "SKJL_ID": session_id, "XH_ID": student,
                                         "KQZT": 4, "CJSJ": "2024-10-08 08:00:00"})
         cases.append(Case("impossible_date", 1, "jw", "JW_KQ_SKJLB", "SKJL_ID", str(session_id), "SKRQ", "quarantine",
-                          named_in_alert=("raw_jw.JW_KQ_SKJLB", "SKJL_ID", "SKRQ", str(session_id)),
-                          waits_for_ingest=INGEST_RULES, value="2099-13-45"))
+                          named_in_alert=("raw_jw.JW_KQ_SKJLB", "SKJL_ID", "SKRQ", str(session_id)), value="2099-13-45"))
         # a check-in status outside the contract
         code_check_in = next_check_in + len(students)
         _insert(jw, "JW_KQ_XSKQB", {"KQ_ID": code_check_in, "SKJL_ID": 1, "XH_ID": students[0], "KQZT": 9,
@@ -123,30 +117,25 @@ def inject_first_night(sources: Path) -> Night:
         grade_where = "CJ_ID = (select min(CJ_ID) from JW_CJ_XSCJB)"
         _copy_row(jw, "JW_CJ_XSCJB", grade_where, {"CJ_ID": "BAD0000001", "GXSJ": "2099-01-01 00:00:00"})
         cases.append(Case("future_timestamp", 1, "jw", "JW_CJ_XSCJB", "CJ_ID", "BAD0000001", "GXSJ", "quarantine",
-                          named_in_alert=("raw_jw.JW_CJ_XSCJB", "CJ_ID", "GXSJ", "BAD0000001"),
-                          waits_for_ingest=INGEST_RULES, alert_waits_for_ingest=INGEST_RULES, value="2099-01-01 00:00:00"))
+                          named_in_alert=("raw_jw.JW_CJ_XSCJB", "CJ_ID", "GXSJ", "BAD0000001"), value="2099-01-01 00:00:00"))
         _copy_row(jw, "JW_CJ_XSCJB", grade_where, {"CJ_ID": "BAD0000002", "CJ": "150"})
         cases.append(Case("out_of_range_score", 1, "jw", "JW_CJ_XSCJB", "CJ_ID", "BAD0000002", "CJ", "quarantine",
-                          named_in_alert=("raw_jw.JW_CJ_XSCJB", "CJ_ID", "CJ", "BAD0000002"),
-                          waits_for_ingest=INGEST_RULES, alert_waits_for_ingest=INGEST_RULES, value="150"))
+                          named_in_alert=("raw_jw.JW_CJ_XSCJB", "CJ_ID", "CJ", "BAD0000002"), value="150"))
         _copy_row(jw, "JW_CJ_XSCJB", grade_where, {"CJ_ID": "BAD0000003", "CJ": "优+"})
         cases.append(Case("unknown_grade_word", 1, "jw", "JW_CJ_XSCJB", "CJ_ID", "BAD0000003", "CJ", "quarantine",
-                          named_in_alert=("raw_jw.JW_CJ_XSCJB", "CJ_ID", "CJ", "BAD0000003"),
-                          waits_for_ingest=INGEST_RULES, alert_waits_for_ingest=INGEST_RULES, value="优+"))
+                          named_in_alert=("raw_jw.JW_CJ_XSCJB", "CJ_ID", "CJ", "BAD0000003"), value="优+"))
         _copy_row(jw, "JW_CJ_XSCJB", grade_where, {"CJ_ID": None})
         cases.append(Case("null_key", 1, "jw", "JW_CJ_XSCJB", "CJ_ID", "", "CJ_ID", "quarantine", rules=("null_key",),
                           named_in_alert=("raw_jw.JW_CJ_XSCJB", "CJ_ID", "列 CJ_ID")))
         # an evaluation scored 999 out of 100
         _copy_row(jw, "JW_PJ_XSPFB", "PJ_ID = (select min(PJ_ID) from JW_PJ_XSPFB)", {"PJ_ID": "PJBAD00001", "ZF": 999.0})
         cases.append(Case("out_of_range_score", 1, "jw", "JW_PJ_XSPFB", "PJ_ID", "PJBAD00001", "ZF", "quarantine",
-                          named_in_alert=("raw_jw.JW_PJ_XSPFB", "PJ_ID", "ZF", "PJBAD00001"),
-                          waits_for_ingest=INGEST_RULES, alert_waits_for_ingest=INGEST_RULES, value="999"))
+                          named_in_alert=("raw_jw.JW_PJ_XSPFB", "PJ_ID", "ZF", "PJBAD00001"), value="999"))
     with _connect(sources, "xg") as xg:
         # a sanction dated 0000-00-00
         _copy_row(xg, "XG_WJCF", "CF_ID = (select min(CF_ID) from XG_WJCF)", {"CF_ID": "CFBAD00001", "WJRQ": "0000-00-00"})
         cases.append(Case("impossible_date", 1, "xg", "XG_WJCF", "CF_ID", "CFBAD00001", "WJRQ", "quarantine",
-                          named_in_alert=("raw_xg.XG_WJCF", "CF_ID", "WJRQ", "CFBAD00001"),
-                          waits_for_ingest=INGEST_RULES, value="0000-00-00"))
+                          named_in_alert=("raw_xg.XG_WJCF", "CF_ID", "WJRQ", "CFBAD00001"), value="0000-00-00"))
     with _connect(sources, "hr") as hr:
         # a training named with a zero-width space, full-width spaces and an emoji: valid text
         odd = "\u3000Python\u200b 培训😀  "
@@ -163,17 +152,14 @@ def inject_second_night(sources: Path) -> Night:
         deleted = _first(jw, "select CJ_ID from JW_CJ_XSCJB where CJ_ID like '0%' order by CJ_ID limit 1 offset 1")[0]
         jw.execute("delete from JW_CJ_XSCJB where CJ_ID = ?", [deleted])
         cases.append(Case("deleted_source_row", 2, "jw", "JW_CJ_XSCJB", "CJ_ID", deleted, "CJ_ID", "deleted",
-                          named_in_alert=("raw_jw.JW_CJ_XSCJB", "CJ_ID", "源系统已删除"),
-                          waits_for_ingest="ingest does not yet reconcile keys",
-                          alert_waits_for_ingest="the alert does not yet count deletions"))
+                          named_in_alert=("raw_jw.JW_CJ_XSCJB", "CJ_ID", "源系统已删除")))
         # a check-in sent again, below the watermark, with another status
         check_in, session, student = _first(
             jw, "select KQ_ID, SKJL_ID, XH_ID from JW_KQ_XSKQB where KQZT = 1 order by KQ_ID limit 1")
         _insert(jw, "JW_KQ_XSKQB", {"KQ_ID": check_in, "SKJL_ID": session, "XH_ID": student, "KQZT": 4,
                                     "CJSJ": "2024-09-02 09:00:00"})
-        cases.append(Case("resent_append_id", 2, "jw", "JW_KQ_XSKQB", "KQ_ID", str(check_in), "KQZT", "quarantine",
-                          named_in_alert=("raw_jw.JW_KQ_XSKQB", "KQ_ID", str(check_in)),
-                          waits_for_ingest=INGEST_RULES, alert_waits_for_ingest=INGEST_RULES, value="4"))
+        cases.append(Case("resent_append_id", 2, "jw", "JW_KQ_XSKQB", "KQ_ID", str(check_in), "", "quarantine",
+                          named_in_alert=("raw_jw.JW_KQ_XSKQB", "KQ_ID", str(check_in)), value="4"))
     with _connect(sources, "xg") as xg:
         # the vendor renamed a column of the awards table
         xg.execute("alter table XG_JZXJ rename column RQ to HJRQ")
@@ -188,8 +174,7 @@ def inject_second_night(sources: Path) -> Night:
     # a plan workbook that is no workbook (a download cut short, a file renamed to .xlsx)
     (sources / "plan" / "targets-2024-2025.xlsx").write_bytes(b"PK\x03\x04 not a workbook")
     cases.append(Case("corrupt_workbook", 2, "plan", "own_targets", "", "", "", "load_failed",
-                      named_in_alert=("raw_plan/own_targets", "targets-2024-2025.xlsx"),
-                      alert_waits_for_ingest="ingest's message does not yet name the workbook"))
+                      named_in_alert=("raw_plan/own_targets", "targets-2024-2025.xlsx")))
     cases.append(Case("bad_password_url", 2, "hr", "RS_PXJL", "PX_ID", "", "", "load_failed",
                       named_in_alert=("raw_hr/rs_pxjl",)))
     return Night(cases, _count_rows(sources, [case for case in cases if case.outcome != "load_failed"]))
