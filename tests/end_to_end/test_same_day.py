@@ -196,7 +196,7 @@ def test_hourly_runs_mail_only_same_day_crossings_once_and_nothing_when_nothing_
     with sqlite3.connect(chain.incremental.ledger) as con:
         told = con.execute(
             "select w.indicator_code, w.entity_id, n.recipient, n.kind, n.revision, count(*) from notifications n "
-            "join warnings w on w.id = n.warning_id group by all").fetchall()
+            "join warnings w on w.id = n.warning_id group by 1, 2, 3, 4, 5").fetchall()
         same_day_told_at = con.execute(
             "select distinct n.sent_at from notifications n join warnings w on w.id = n.warning_id "
             "where w.indicator_code = ? and w.entity_id = ?", [SAME_DAY_CODE, chain.planted_student]).fetchall()
