@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from zhengai.settings import Settings
+from zhengai.settings import Settings, school_timezone_name
 
 PROMPT, CONTINUATION = "zhengai sql> ", "        ...> "
 MAX_ROWS = 200
@@ -24,7 +24,9 @@ HELP = ("输入以分号结尾的 SQL 语句（可跨行）；.tables 列出表�
 def _show(con, statements: str) -> None:
     relation = con.sql(statements)
     if relation is not None:
-        relation.show(max_width=shutil.get_terminal_size((160, 40)).columns, max_rows=MAX_ROWS)
+        # A terminal gets what fits its width; a pipe or a file gets every column.
+        width = shutil.get_terminal_size().columns if sys.stdout.isatty() else 100_000
+        relation.show(max_width=width, max_rows=MAX_ROWS)
 
 
 def _tables(con) -> str:
@@ -77,6 +79,8 @@ def sql(command: str | None, database: Path | None) -> None:
     if not database.exists():
         raise click.ClickException(f"找不到 {database}：分析快照在夜间同步成功后生成，请先运行 make demo（或 zhengai sync）。")
     with duckdb.connect(str(database), read_only=True) as con:
+        zone = school_timezone_name().replace("'", "")
+        con.execute(f"set TimeZone = '{zone}'")  # times shown as the school reads them
         if command is None and not sys.stdin.isatty():
             command = sys.stdin.read()  # statements piped in: run them like -c
         if command is None:

@@ -61,7 +61,7 @@ def test_the_report_block_lands_next_to_the_other_sections(bench_run):
     _, results, text = bench_run
     assert "## Ingest\n\nkept as it is" in text
     block = text.split(BLOCK_START, 1)[1]
-    assert "| full rebuild 300x1 |" in block and "| nightly 300x1 (+" in block
+    assert "| full rebuild 300x1 |" in block and "| one day, nightly 300x1 (+" in block
     assert "### Goals" in block and results["machine"]["cpu"] in block
 
 
