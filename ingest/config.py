@@ -115,6 +115,8 @@ class SourceConfig:
     clock_tolerance_minutes: float = 0
     # days between two key reconciliations of a watermark table (and always on a full refresh)
     reconcile_every_days: float = 7
+    # append logs are reconciled by counting their rows per range of this many ids
+    reconcile_bucket_size: int = 100_000
 
     def tables(self, sources: list[str] | None = None) -> list[TableConfig]:
         names = list(self.sources) if sources is None else sources
@@ -157,7 +159,15 @@ def load_config(path: Path | None = None) -> SourceConfig:
         fast_path=fast_path,
         clock_tolerance_minutes=float(settings.get("clock_tolerance_minutes", 0)),
         reconcile_every_days=float(settings.get("reconcile_every_days", 7)),
+        reconcile_bucket_size=_bucket_size(settings.get("reconcile_bucket_size", 100_000)),
     )
+
+
+def _bucket_size(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigError(f"settings: reconcile_bucket_size must be a positive whole number, "
+                          f"got {value!r}")
+    return value
 
 
 def _fast_path(value: object, where: str) -> str:
@@ -271,7 +281,9 @@ def _parse_table(source: str, kind: str, name: str, spec: dict, lookback_days: f
         fast_path=_fast_path(spec.get("fast_path", fast_path), where),
         file=spec.get("file"),
         corrections=bool(spec.get("corrections", False)),
-        reconcile=bool(spec.get("reconcile", False)),
+        # an append log is reconciled unless its contract says otherwise: without it an id
+        # sent again below the watermark, or a row deleted, would go unseen on every server
+        reconcile=bool(spec.get("reconcile", mode == "append")),
     )
 
 

@@ -17,6 +17,13 @@ The look-back re-reads its last days every night: those rows, all seen before, a
 an anti join (a literal list of positions when few), and a load left with nothing new
 writes nothing. Beside the watermark, meta.watermarks keeps where the read of a SQLite log
 ended (read_position, see sql_source.py), written in the same transaction.
+
+An append log's reconciliation reads again the ranges of ids whose count differs between the
+source and the warehouse (runner.py): there, rows raw, the quarantine or meta.corrections
+already hold are dropped as a multiset (a row the source holds twice and the warehouse once
+is new once), and the rest goes through the same checks as a night's new rows: an id already
+loaded is quarantined as duplicate_key, or replaces the loaded row where the log allows
+corrections (the replaced row kept in meta.corrections).
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ import polars as pl
 from ingest import contract
 from ingest.config import TableConfig
 from zhengai.sql import quote_identifier, quote_literal
-from ingest.connectors.database import ReadPosition
+from ingest.connectors.database import IdRanges, ReadPosition
 
 ROW = "_ingest_row"  # position of a row in this load
 PROBE = "_ingest_probe"  # a small Arrow table registered for one query
@@ -69,6 +76,9 @@ CREATE TABLE IF NOT EXISTS meta.watermarks (
     source VARCHAR, table_name VARCHAR, watermark VARCHAR, updated_at TIMESTAMP,
     PRIMARY KEY (source, table_name));
 ALTER TABLE meta.watermarks ADD COLUMN IF NOT EXISTS read_position VARCHAR;
+CREATE TABLE IF NOT EXISTS meta.corrections (
+    run_id VARCHAR, source VARCHAR, table_name VARCHAR, row_key VARCHAR, raw_values JSON,
+    corrected_at TIMESTAMP);
 CREATE TABLE IF NOT EXISTS meta.reconciliations (
     source VARCHAR, table_name VARCHAR, reconciled_at TIMESTAMP, run_id VARCHAR,
     source_keys BIGINT, rows_deleted BIGINT, rows_restored BIGINT,
@@ -154,13 +164,15 @@ class Warehouse:
              watermark_before: str | None, started_at: datetime, clock: float,
              replace_years: set[int] | None = None, connector: str | None = None,
              position: ReadPosition | None = None,
-             refused: pl.DataFrame | None = None, not_after: str | None = None) -> LoadResult:
+             refused: pl.DataFrame | None = None, not_after: str | None = None,
+             recheck: IdRanges = ()) -> LoadResult:
         """Load one table atomically and return its audit record (also written). `position`
         (where the source table ended when the read began) is stored with the watermark.
         `refused`: rows the connector read and set aside itself (REJECTED_SCHEMA), counted as
         read and quarantined with the rest. `not_after`: the latest GXSJ accepted (the run's
         start plus the clock tolerance); later rows are quarantined as future-dated and the
-        watermark stays before them, so they are read again."""
+        watermark stays before them, so they are read again. `recheck`: the id ranges of an
+        append log read again by its reconciliation; their rows already held are dropped."""
         not_after = not_after or self.not_after
         with Stage(table, self.stage_root) as stage:
             rows_read, newest, quarantine = 0, None, []
@@ -184,17 +196,23 @@ class Warehouse:
             return self._write(table, stage, quarantine, rows_read, newest, run_id=run_id,
                                watermark_before=watermark_before, started_at=started_at,
                                clock=clock, replace_years=replace_years, connector=connector,
-                               position=position)
+                               position=position, recheck=recheck)
 
     def _write(self, table: TableConfig, stage: "Stage", quarantine: list[pl.DataFrame],
                rows_read: int, newest, *, run_id: str, watermark_before: str | None,
                started_at: datetime, clock: float, replace_years: set[int] | None,
-               connector: str | None, position: ReadPosition | None) -> LoadResult:
+               connector: str | None, position: ReadPosition | None,
+               recheck: IdRanges = ()) -> LoadResult:
         con = self.con
         con.begin()
         try:
             self._create_raw_table(table)
-            dropped = self._set_aside_duplicates(table, stage, quarantine)
+            dropped = _positions()
+            if recheck:
+                dropped, seen_rejected = self._drop_rows_held(table, stage, quarantine, recheck)
+                rows_read -= len(dropped) + seen_rejected
+            dropped = pl.concat([dropped, self._set_aside_duplicates(table, stage, quarantine,
+                                                                     dropped)])
             if table.mode == "changing" and watermark_before is not None:
                 seen, seen_rejected = self._drop_seen_versions(table, stage, quarantine,
                                                                watermark_before)
@@ -204,7 +222,7 @@ class Warehouse:
             if table.mode == "append":
                 resent = self._already_loaded(table, stage, dropped)
                 if table.corrections:
-                    rows_corrected = self._replace_corrected(table, resent)
+                    rows_corrected = self._replace_corrected(table, resent, run_id, started_at)
                 elif not resent.is_empty():
                     quarantine.append(self._set_aside(
                         table, resent, "duplicate_key", "key already loaded by an earlier run",
@@ -267,31 +285,36 @@ class Warehouse:
         return row[0] if row else None
 
     def reconcile(self, table: TableConfig, source_keys: pl.DataFrame, result: LoadResult,
-                  run_id: str, at: datetime) -> LoadResult:
+                  run_id: str, at: datetime, ranges: IdRanges | None = None,
+                  source_rows: int | None = None) -> LoadResult:
         """Mark the raw rows whose key the source no longer has as deleted (_deleted_at, the
         row kept for audit) and clear the mark of rows whose key came back; the count goes
         into this run's audit row of the table. `source_keys`: every key the source holds,
         in the contract's types (a key that does not parse is left out: its row is in the
-        quarantine, not in raw)."""
+        quarantine, not in raw). An append log compares only the id `ranges` whose count
+        differed (source_keys: the keys read there; source_rows: the rows the source counted)."""
         raw = _raw(table)
         typed = source_keys.select(
             contract.cast_expr(k, source_keys.schema[k], table.column(k).type).alias(k)
             for k in table.key).drop_nulls().unique()
         in_source = " AND ".join(f"p.{quote_identifier(k)} = r.{quote_identifier(k)}"
                                  for k in table.key)
+        compared = "true" if ranges is None else _in_ranges(
+            f"r.{quote_identifier(table.watermark)}", ranges)
         self.con.begin()
         try:
             self._create_raw_table(table)
             self.con.register(PROBE, typed.to_arrow())
             deleted = self.con.execute(
-                f"UPDATE {raw} r SET _deleted_at = ? WHERE _deleted_at IS NULL AND NOT EXISTS "
-                f"(SELECT 1 FROM {PROBE} p WHERE {in_source})", [at]).fetchone()[0]
+                f"UPDATE {raw} r SET _deleted_at = ? WHERE _deleted_at IS NULL AND ({compared}) "
+                f"AND NOT EXISTS (SELECT 1 FROM {PROBE} p WHERE {in_source})", [at]).fetchone()[0]
             restored = self.con.execute(
-                f"UPDATE {raw} r SET _deleted_at = NULL WHERE _deleted_at IS NOT NULL AND EXISTS "
-                f"(SELECT 1 FROM {PROBE} p WHERE {in_source})").fetchone()[0]
+                f"UPDATE {raw} r SET _deleted_at = NULL WHERE _deleted_at IS NOT NULL AND "
+                f"({compared}) AND EXISTS (SELECT 1 FROM {PROBE} p WHERE {in_source})").fetchone()[0]
             self.con.execute(
                 "INSERT OR REPLACE INTO meta.reconciliations VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [table.source, table.name, at, run_id, typed.height, deleted, restored])
+                [table.source, table.name, at, run_id,
+                 typed.height if source_rows is None else source_rows, deleted, restored])
             self.con.execute(
                 "UPDATE meta.load_audit SET rows_deleted = ? WHERE run_id = ? AND source = ? "
                 "AND table_name = ? AND status = 'ok'", [deleted, run_id, table.source, table.name])
@@ -349,10 +372,12 @@ class Warehouse:
         return contract.rejection(rows, rule, detail, reason)
 
     def _set_aside_duplicates(self, table: TableConfig, stage: "Stage",
-                              quarantine: list[pl.DataFrame]) -> pl.DataFrame:
+                              quarantine: list[pl.DataFrame],
+                              held: pl.DataFrame) -> pl.DataFrame:
         """Keep one row per key: the newest by watermark for changing tables, else the first
         in column order (deterministic whatever order the source returned); quarantine the
-        rest. Returns the positions of the rows set aside.
+        rest. Returns the positions of the rows set aside. `held`: positions of rows the
+        warehouse already holds (a reconciliation's re-read), neither kept nor set aside.
 
         Duplicates are rare and loads large: sorting the keys finds the duplicated ones (logs
         arrive nearly in id order, so this is fast) and only their rows are ranked.
@@ -366,6 +391,7 @@ class Warehouse:
         rows = self._probe(duplicated, f"""
             SELECT s.* FROM {stage.relation} s
             WHERE EXISTS (SELECT 1 FROM {PROBE} d WHERE {same_key})""")
+        rows = rows.filter(~pl.col(ROW).is_in(held[ROW].implode()))
         order = [pl.col(c) for c in table.column_names]
         descending = [False] * len(order)
         if table.mode == "changing":
@@ -412,6 +438,69 @@ class Warehouse:
                          .drop(ROW)]
         return seen, len(seen_rejected)
 
+    def _held_rows_sql(self, table: TableConfig, ranges: IdRanges) -> str:
+        """Every row of the id `ranges` the warehouse holds, as JSON text (`j`): in raw (also
+        those marked deleted: a row back in the source is not new), quarantined, or replaced
+        by a correction. Parameters: source and table name, twice."""
+        columns = self._columns_sql(table)
+        return f"""
+            SELECT CAST(to_json(struct_pack({columns})) AS VARCHAR) AS j FROM {_raw(table)}
+            WHERE {_in_ranges(quote_identifier(table.watermark), ranges)}
+            UNION ALL SELECT CAST(raw_values AS VARCHAR) FROM meta.quarantine
+            WHERE source = ? AND table_name = ?
+            UNION ALL SELECT CAST(raw_values AS VARCHAR) FROM meta.corrections
+            WHERE source = ? AND table_name = ?"""
+
+    def _drop_rows_held(self, table: TableConfig, stage: "Stage",
+                        quarantine: list[pl.DataFrame],
+                        ranges: IdRanges) -> tuple[pl.DataFrame, int]:
+        """The rows of the re-read id ranges the warehouse already holds: the staged ones'
+        positions, and the count of rejected ones dropped from `quarantine`. Matched as
+        multisets of whole rows, so a row the source holds once more than the warehouse is
+        kept once."""
+        params = [table.source, table.name] * 2
+        held = self._held_rows_sql(table, ranges)
+        stamp = quote_identifier(table.watermark)
+        seen = self.con.execute(f"""
+            WITH held AS (SELECT j, count(*) AS n FROM ({held}) GROUP BY j),
+            numbered AS (
+                SELECT {ROW}, j, row_number() OVER (PARTITION BY j ORDER BY {ROW}) AS k
+                FROM (SELECT {ROW}, CAST(to_json(struct_pack({self._columns_sql(table)}))
+                                         AS VARCHAR) AS j
+                      FROM {stage.relation} WHERE {_in_ranges(stamp, ranges)}))
+            SELECT {ROW} FROM numbered JOIN held USING (j) WHERE k <= n""",
+            params).pl().cast({ROW: pl.Int64})
+
+        rejected = pl.concat(quarantine).with_row_index(ROW)
+        json_id = f"TRY_CAST(json_extract_string(raw_values, '$.{table.watermark}') AS BIGINT)"
+        seen_rejected = self._probe(rejected, f"""
+            WITH held AS (SELECT j, count(*) AS n FROM ({held}) GROUP BY j),
+            numbered AS (
+                SELECT {ROW}, raw_values AS j,
+                       row_number() OVER (PARTITION BY raw_values ORDER BY {ROW}) AS k
+                FROM {PROBE} WHERE {_in_ranges(json_id, ranges)})
+            SELECT {ROW} FROM numbered JOIN held USING (j) WHERE k <= n""", params)
+        quarantine[:] = [rejected.filter(~pl.col(ROW).is_in(seen_rejected[ROW].implode()))
+                         .drop(ROW)]
+        return seen, len(seen_rejected)
+
+    def bucket_counts(self, table: TableConfig, size: int) -> pl.DataFrame:
+        """Rows and the sum of their ids per range of `size` ids of an append log as the
+        warehouse holds them: live in raw, quarantined, or replaced by a correction (each
+        was one row of the source). As the connectors' bucket_counts."""
+        self._create_raw_table(table)  # a warehouse loaded before the table was reconciled
+        json_id = f"TRY_CAST(json_extract_string(raw_values, '$.{table.watermark}') AS BIGINT)"
+        return self.con.execute(f"""
+            WITH held AS (
+                SELECT {quote_identifier(table.watermark)} AS id FROM {_raw(table)}
+                WHERE _deleted_at IS NULL
+                UNION ALL SELECT {json_id} FROM meta.quarantine WHERE source = ? AND table_name = ?
+                UNION ALL SELECT {json_id} FROM meta.corrections WHERE source = ? AND table_name = ?)
+            SELECT id - id % {int(size)} AS bucket, count(*) AS rows, sum(id) AS total
+            FROM held WHERE id >= 0 GROUP BY 1""",
+            [table.source, table.name] * 2).pl().cast({"bucket": pl.Int64, "rows": pl.Int64,
+                                                       "total": pl.Int64})
+
     def _already_loaded(self, table: TableConfig, stage: "Stage",
                         dropped: pl.DataFrame) -> pl.DataFrame:
         """The staged rows of an append-only log whose key an earlier run loaded: the log sent
@@ -438,13 +527,22 @@ class Warehouse:
         # a duplicate already set aside is reported once
         return loaded.filter(~pl.col(ROW).is_in(dropped[ROW].implode()))
 
-    def _replace_corrected(self, table: TableConfig, resent: pl.DataFrame) -> int:
+    def _replace_corrected(self, table: TableConfig, resent: pl.DataFrame, run_id: str,
+                           at: datetime) -> int:
         """A log that allows corrections (sources.yml `corrections`): an id sent again
-        replaces the row loaded before (the new row is inserted with the rest of the load).
-        Returns the number of rows corrected."""
+        replaces the row loaded before (the new row is inserted with the rest of the load);
+        the replaced row goes to meta.corrections, where the reconciliation counts it as a
+        row of the source the warehouse holds. Returns the number of rows corrected."""
         if resent.is_empty():
             return 0
         same_key = " AND ".join(f"p.{quote_identifier(k)} = r.{quote_identifier(k)}" for k in table.key)
+        row_key = ", ".join(f"CAST(r.{quote_identifier(k)} AS VARCHAR)" for k in table.key)
+        self._probe(resent.select(table.key).unique(), f"""
+            INSERT INTO meta.corrections
+            SELECT ?, ?, ?, concat_ws('|', {row_key}),
+                   to_json(struct_pack({self._columns_sql(table)})), ?::TIMESTAMP
+            FROM {_raw(table)} r WHERE EXISTS (SELECT 1 FROM {PROBE} p WHERE {same_key})""",
+                    [run_id, table.source, table.name, at])
         self._probe(resent.select(table.key).unique(),
                     f"DELETE FROM {_raw(table)} r WHERE EXISTS (SELECT 1 FROM {PROBE} p WHERE {same_key})")
         return resent.height
@@ -570,6 +668,11 @@ class Stage:
         self._keys.append(chunk.select(self.table.key))
         self._rows += chunk.height
         self._files += 1
+
+
+def _in_ranges(stamp: str, ranges: IdRanges) -> str:
+    return " OR ".join(f"({stamp} >= {int(start)} AND {stamp} < {int(end)})"
+                       for start, end in ranges) or "false"
 
 
 def _positions() -> pl.DataFrame:

@@ -14,6 +14,11 @@ relies on what append mode means — rows are only ever added, never changed or 
 checks it: when the remembered row is gone or holds another id (table rebuilt, VACUUM
 renumbering, rows deleted and re-sent) or the watermark was set back, the read scans the
 whole table as before.
+
+Servers have no rowid to seek by: there an id sent again below the watermark is found by the
+periodic reconciliation of append logs (runner.py), which counts the rows per range of ids
+(`bucket_counts`) and reads again, beside the rows past the watermark, the ranges whose count
+differs from what the warehouse holds (`ranges`, half-open [start, end) of ids).
 """
 
 from __future__ import annotations
@@ -34,6 +39,10 @@ from ingest.contract import TIMESTAMP_FORMAT, ContractError
 log = logging.getLogger(__name__)
 # SQLite's names for the rowid: a table with a column of one of these names hides it
 ROWID_NAMES = {"rowid", "_rowid_", "oid"}
+
+
+# half-open ranges of ids [start, end) an append log's read takes beside its new rows
+IdRanges = tuple[tuple[int, int], ...]
 
 
 @dataclass(frozen=True)
@@ -82,15 +91,18 @@ class SqlSource:
         self.engine.dispose()
 
     def read(self, table: TableConfig, watermark: str | None,
-             position: str | None = None) -> SqlRead:
-        """The rows past `watermark`; `position` is the ReadPosition stored with it, if any."""
-        query = self.query(table, watermark)
+             position: str | None = None, ranges: IdRanges = ()) -> SqlRead:
+        """The rows past `watermark`, and those of the id `ranges` (an append log's
+        reconciliation); `position` is the ReadPosition stored with the watermark, if any."""
+        query = self.query(table, watermark, ranges)
         ended = self.position(table)  # before the read: rows added meanwhile are read again
         seek = self.seek_from(table, watermark, position) if ended else None
         if seek is not None:
             # every row added since the last read, also one that sends an id again below the
             # watermark: the loader quarantines it or loads it as a correction
-            query = self.query(table, None).where(sa.column("rowid") > seek)
+            source_table, columns = self.resolve(table)
+            query = self.query(table, None).where(sa.or_(
+                sa.column("rowid") > seek, *_in_ranges(sa.column(columns[table.watermark]), ranges)))
         return SqlRead(self, query, ended)
 
     def position(self, table: TableConfig) -> ReadPosition | None:
@@ -139,13 +151,15 @@ class SqlSource:
         columns = sa.inspect(self.engine).get_columns(source_table)
         return any(c["name"].lower() in ROWID_NAMES for c in columns)
 
-    def query(self, table: TableConfig, watermark: str | None) -> sa.Select:
-        """SELECT of the contract's columns past `watermark`; checks the columns exist."""
+    def query(self, table: TableConfig, watermark: str | None, ranges: IdRanges = ()) -> sa.Select:
+        """SELECT of the contract's columns past `watermark` (and, of an append log, in the id
+        `ranges`); checks the columns exist."""
         source_table, columns = self.resolve(table)
         handle = sa.table(source_table, *(sa.column(c) for c in columns.values()))
         query = sa.select(*(handle.c[actual].label(name) for name, actual in columns.items()))
         if watermark is not None and table.mode == "append":
-            query = query.where(handle.c[columns[table.watermark]] > int(watermark))
+            stamp = handle.c[columns[table.watermark]]
+            query = query.where(sa.or_(stamp > int(watermark), *_in_ranges(stamp, ranges)))
         elif watermark is not None and table.mode == "changing":
             since = lookback_start(watermark, table.lookback_days)
             stamp = handle.c[columns[table.watermark]]
@@ -160,6 +174,21 @@ class SqlSource:
         query = sa.select(*(handle.c[columns[k]].label(k) for k in table.key))
         with self.engine.connect() as conn:
             return pl.read_database(query, conn, infer_schema_length=None)
+
+    def bucket_counts(self, table: TableConfig, size: int) -> pl.DataFrame:
+        """Rows and the sum of their ids per range of `size` ids of an append log (bucket: the
+        first id of the range), one grouped query the server answers from its index."""
+        source_table, columns = self.resolve(table)
+        handle = sa.table(source_table, sa.column(columns[table.watermark]))
+        stamp = handle.c[columns[table.watermark]]
+        # start of the range by subtraction, not division: / truncates, rounds or goes
+        # decimal depending on the engine, % agrees on every one for ids from 0 up
+        bucket = (stamp - stamp % size).label("bucket")
+        query = (sa.select(bucket, sa.func.count().label("rows"), sa.func.sum(stamp).label("total"))
+                 .where(stamp >= 0).group_by(bucket))
+        with self.engine.connect() as conn:
+            found = conn.execute(query).all()
+        return bucket_frame([(int(b), int(n), int(t)) for b, n, t in found])
 
     def count(self, query: sa.Select) -> int:
         with self.engine.connect() as conn:
@@ -195,6 +224,17 @@ class SqlSource:
                 f"{self.name}.{table.name}: source column {', '.join(missing)} is missing "
                 f"(the table has {', '.join(found.values())})")
         return source_table, {c: found[c.upper()] for c in table.column_names}
+
+
+def _in_ranges(stamp, ranges: IdRanges) -> list:
+    return [sa.and_(stamp >= start, stamp < end) for start, end in ranges]
+
+
+BUCKET_SCHEMA = {"bucket": pl.Int64, "rows": pl.Int64, "total": pl.Int64}
+
+
+def bucket_frame(rows: list[tuple[int, int, int]]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=BUCKET_SCHEMA, orient="row")
 
 
 def lookback_start(watermark: str, lookback_days: float) -> str:

@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from ingest.config import TableConfig
 from zhengai.sql import quote_identifier, quote_literal
 from ingest.connectors.duckdb_extensions import scanner_connection
-from ingest.connectors.database import ReadPosition, SqlSource, lookback_start
+from ingest.connectors.database import IdRanges, ReadPosition, SqlSource, lookback_start
 
 # SQLAlchemy backend → DuckDB scanner extension
 SCANNER_FOR_BACKEND = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql",
@@ -112,10 +112,10 @@ class ScanSource:
             self.con.execute(f"SET SESSION {name} = {'true' if value else 'false'}")
 
     def read(self, table: TableConfig, watermark: str | None, as_text: bool = False,
-             position: str | None = None) -> ScanRead:
+             position: str | None = None, ranges: IdRanges = ()) -> ScanRead:
         source_table, columns = self.catalog.resolve(table)
         if watermark is not None and self.scanner in PASS_THROUGH:
-            return self._read_past(table, watermark)
+            return self._read_past(table, watermark, ranges)
         # before the read: where a SQLite log ends (the next night's read seeks past it)
         ended = self.catalog.position(table)
         relation = f"{quote_identifier(self.alias)}.{quote_identifier(self.schema)}.{quote_identifier(source_table)}"
@@ -128,8 +128,12 @@ class ScanSource:
         sql, params = f"SELECT {select} FROM {relation}", []
         if watermark is not None and table.mode == "append":
             stamp = quote_identifier(columns[table.watermark])
-            sql += f" WHERE {f'TRY_CAST({stamp} AS BIGINT)' if as_text else stamp} > ?"
+            stamp = f"TRY_CAST({stamp} AS BIGINT)" if as_text else stamp
+            sql += f" WHERE {stamp} > ?"
             params.append(int(watermark))
+            for start, end in ranges:  # an append log's reconciliation reads these again
+                sql += f" OR ({stamp} >= ? AND {stamp} < ?)"
+                params += [start, end]
         elif watermark is not None and table.mode == "changing":
             stamp = quote_identifier(columns[table.watermark])
             # rows without a stamp are read too, so the contract can quarantine them
@@ -143,10 +147,11 @@ class ScanSource:
             settings["pg_use_ctid_scan"] = True
         return ScanRead(self, sql, params, settings, ended)
 
-    def _read_past(self, table: TableConfig, watermark: str) -> ScanRead:
-        """The rows past the watermark, selected by the server: the SQLAlchemy connector's
-        query in the server's dialect, values inlined, run through the scanner."""
-        query = self.catalog.query(table, watermark).compile(
+    def _read_past(self, table: TableConfig, watermark: str, ranges: IdRanges = ()) -> ScanRead:
+        """The rows past the watermark (and in the id `ranges`), selected by the server: the
+        SQLAlchemy connector's query in the server's dialect, values inlined, run through the
+        scanner."""
+        query = self.catalog.query(table, watermark, ranges).compile(
             dialect=self.catalog.engine.dialect, compile_kwargs={"literal_binds": True})
         sql = (f"SELECT * FROM {PASS_THROUGH[self.scanner]}("
                f"{quote_literal(self.alias)}, {quote_literal(str(query))})")

@@ -264,6 +264,141 @@ def test_a_log_that_allows_corrections_loads_the_id_sent_again_in_place(school, 
     assert_balanced(warehouse, "JW_KQ_XSKQB")
 
 
+# An append log on a server or in CSV exports is read by `id > watermark`: an id sent again
+# below it, or a row deleted, is found by the count reconciliation of its id ranges (weekly and
+# on a full refresh), the same on every connector. CSV exports stand for the servers here
+# (test_servers.py runs the same on PostgreSQL and MariaDB).
+
+BUCKETS_OF_TEN = dataclasses.replace(CONFIG, reconcile_bucket_size=10)
+MONDAY = datetime(2025, 6, 2, 2, 0)
+
+
+def export_csv(school, folder, source="jw"):
+    """Every table of the SQLite source written as the CSV export a school would send."""
+    import csv
+    folder.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(school.db(source)) as db:
+        tables = [t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            cursor = db.execute(f"SELECT * FROM {table} ORDER BY rowid")
+            with open(folder / f"{table}.csv", "w", encoding="utf-8", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow([c[0] for c in cursor.description])
+                writer.writerows(["" if v is None else v for v in row] for row in cursor)
+    return {**school.urls, source: f"csv://{folder}"}
+
+
+def run_csv(school, folder, warehouse, run_id, started_at, config=BUCKETS_OF_TEN, **options):
+    urls = export_csv(school, folder)
+    results = ingest.run_ingest(warehouse, urls, school.state, run_id=run_id, sources=["jw"],
+                                config=config, started_at=started_at, **options)
+    assert [(r.table_name, r.error) for r in results if r.status != "ok"] == []
+    return {r.table_name: r for r in results}
+
+
+def held_by_warehouse(warehouse, table, key):
+    """Rows of the source the warehouse accounts for: live in raw, quarantined, replaced by a
+    correction, and (apart) marked deleted."""
+    [(live, gone)] = query(warehouse, f'SELECT count(*) FILTER (_deleted_at IS NULL), '
+                                      f'count(*) FILTER (_deleted_at IS NOT NULL) FROM raw_jw."{table}"')
+    [(held,)] = query(warehouse, "SELECT count(*) FROM meta.quarantine WHERE table_name = ?", [table])
+    [(corrected,)] = query(warehouse, "SELECT count(*) FROM meta.corrections WHERE table_name = ?",
+                           [table])
+    return live, held, corrected, gone
+
+
+def test_an_id_sent_again_below_the_watermark_of_an_export_is_quarantined_at_the_reconciliation(
+        school, warehouse, tmp_path):
+    exports = tmp_path / "exports"
+    first = run_csv(school, exports, warehouse, "r1", MONDAY)["JW_KQ_XSKQB"]
+    assert first.connector == "csv"
+    resend_check_in(school)  # check-in 7 sent again, and a new check-in 23
+    school.execute("jw", "DELETE FROM JW_KQ_XSKQB WHERE KQ_ID = 12")
+
+    # the next night reads past the watermark only: 23, not 7 (no rowid in a CSV file)
+    nightly = run_csv(school, exports, warehouse, "r2", datetime(2025, 6, 3, 2, 0))["JW_KQ_XSKQB"]
+    assert (nightly.rows_read, nightly.rows_loaded, nightly.rows_deleted) == (1, 1, 0)
+    assert quarantined(warehouse, "JW_KQ_XSKQB", "r2") == []
+
+    # a week on, the reconciliation: ids 0–9 and 10–19 count differently from the warehouse,
+    # are read again, and only what the warehouse did not hold is handled
+    weekly = run_csv(school, exports, warehouse, "r3", datetime(2025, 6, 9, 2, 0))["JW_KQ_XSKQB"]
+    assert (weekly.rows_read, weekly.rows_loaded, weekly.rows_quarantined,
+            weekly.rows_deleted) == (1, 0, 1, 1)
+    [(key, rule, column, value, reason)] = quarantined(warehouse, "JW_KQ_XSKQB", "r3")
+    assert (key, rule, column, value) == ("7", "duplicate_key", None, None)
+    assert reason == "键重复：该编号已在之前的加载中入库，重新发送的这一行未采用（该日志不接受更正）"
+    assert query(warehouse, 'SELECT KQZT FROM raw_jw."JW_KQ_XSKQB" WHERE KQ_ID = 7') == [(3,)]
+    assert deleted(warehouse, "jw", "JW_KQ_XSKQB", "KQ_ID") == [(12,)]
+    assert audit(warehouse, "JW_KQ_XSKQB")[-1][5] == 1
+    assert query(warehouse, "SELECT rows_deleted, source_keys FROM meta.reconciliations "
+                            "WHERE table_name = 'JW_KQ_XSKQB'") == [(1, 24)]
+
+    # rows in = loaded + quarantined (+ deleted), over the runs and in what the warehouse holds
+    live, held, corrected, gone = held_by_warehouse(warehouse, "JW_KQ_XSKQB", "KQ_ID")
+    assert (live, held, corrected, gone) == (20, 4, 0, 1)
+    assert school.count("jw", "JW_KQ_XSKQB") == live + held + corrected == 24
+    runs = audit(warehouse, "JW_KQ_XSKQB")
+    assert sum(r[1] for r in runs) == sum(r[2] + r[3] for r in runs) == 24 + 1  # 12, deleted
+    assert sum(r[5] for r in runs) == 1
+    assert_balanced(warehouse, "JW_KQ_XSKQB")
+    assert_every_source_row_accounted(warehouse, school, "jw", "JW_KQ_XSKQB", "KQ_ID")
+
+    # reconciled again with nothing changed: nothing read, nothing counted twice
+    again = run_csv(school, exports, warehouse, "r4", datetime(2025, 6, 9, 9, 0),
+                    full_refresh=True)["JW_KQ_XSKQB"]
+    assert (again.rows_read, again.rows_quarantined, again.rows_deleted) == (0, 0, 0)
+    assert held_by_warehouse(warehouse, "JW_KQ_XSKQB", "KQ_ID") == (20, 4, 0, 1)
+
+
+def test_an_export_log_that_allows_corrections_loads_the_id_sent_again_at_the_reconciliation(
+        school, warehouse, tmp_path):
+    check_ins = CONFIG.sources["jw"].table("JW_KQ_XSKQB")
+    config = BUCKETS_OF_TEN.with_tables(dataclasses.replace(check_ins, corrections=True))
+    exports = tmp_path / "exports"
+    run_csv(school, exports, warehouse, "r1", MONDAY, config)
+    resend_check_in(school)
+    refresh = run_csv(school, exports, warehouse, "r2", datetime(2025, 6, 3, 2, 0), config,
+                      full_refresh=True)["JW_KQ_XSKQB"]
+
+    assert (refresh.rows_read, refresh.rows_loaded, refresh.rows_quarantined,
+            refresh.rows_corrected, refresh.rows_deleted) == (2, 2, 0, 1, 0)
+    assert query(warehouse, 'SELECT SKJL_ID, KQZT FROM raw_jw."JW_KQ_XSKQB" WHERE KQ_ID = 7') == [
+        (2, 4)]
+    # the replaced row is kept, and counted as a row of the source the warehouse holds
+    assert query(warehouse, "SELECT row_key, run_id, raw_values->>'KQZT' FROM meta.corrections") == [
+        ("7", "r2", "3")]
+    live, held, corrected, gone = held_by_warehouse(warehouse, "JW_KQ_XSKQB", "KQ_ID")
+    assert school.count("jw", "JW_KQ_XSKQB") == live + held + corrected == 25
+    assert_balanced(warehouse, "JW_KQ_XSKQB")
+
+    # the next reconciliation finds every range balanced: the earlier row is not taken for new
+    again = run_csv(school, exports, warehouse, "r3", datetime(2025, 6, 3, 9, 0), config,
+                    full_refresh=True)["JW_KQ_XSKQB"]
+    assert (again.rows_read, again.rows_corrected) == (0, 0)
+    assert query(warehouse, 'SELECT KQZT FROM raw_jw."JW_KQ_XSKQB" WHERE KQ_ID = 7') == [(4,)]
+
+
+@pytest.mark.parametrize("source, table, key, where", [
+    ("jw", "JW_KQ_XSKQB", "KQ_ID", "KQ_ID = 14"),    # check-ins
+    ("xg", "XG_CQJL", "JL_ID", "JL_ID = 3"),         # dorm checks
+])
+def test_a_row_deleted_from_a_big_log_is_marked_when_the_weekly_reconciliation_is_due(
+        school, warehouse, source, table, key, where):
+    run(school, warehouse, "r1", sources=[source], started_at=MONDAY, config=BUCKETS_OF_TEN)
+    school.execute(source, f"DELETE FROM {table} WHERE {where}")
+    nightly = run(school, warehouse, "r2", sources=[source], started_at=datetime(2025, 6, 3, 2),
+                  config=BUCKETS_OF_TEN)
+    assert nightly[table].rows_deleted == 0  # not due yet
+    weekly = run(school, warehouse, "r3", sources=[source], started_at=datetime(2025, 6, 9, 2),
+                 config=BUCKETS_OF_TEN)
+    assert (weekly[table].rows_read, weekly[table].rows_deleted) == (0, 1)
+    [(gone,)] = deleted(warehouse, source, table, key)
+    assert f"{key} = {gone}" == where
+    assert_balanced(warehouse, table)
+    assert_every_source_row_accounted(warehouse, school, source, table, key)
+
+
 # --- 5. values outside their range, grade words outside the known set -----------------------
 
 def test_scores_and_grade_points_out_of_range_and_unknown_grade_words_are_quarantined(
