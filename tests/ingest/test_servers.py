@@ -261,3 +261,51 @@ def test_a_night_on_a_server_sends_its_filter_to_the_server(server_school, schoo
     assert ("from jw_cj_xscjb where jw_cj_xscjb.gxsj > '2025-05-29 08:00:00' "
             "or jw_cj_xscjb.gxsj is null") in sent, sent
     assert not re.search(r"from (\w+\.)?jw_cj_xscjb(?! where)", sent), sent
+
+
+@pytest.mark.parametrize("fast_path", ["off", "auto"])
+def test_an_id_sent_again_and_a_row_deleted_on_a_server_are_found_by_the_reconciliation(
+        server_school, school, tmp_path, fast_path):
+    """No rowid to seek by on a server: the night reads `id > watermark`, the weekly count
+    reconciliation of the id ranges finds the id sent again below it and the row deleted."""
+    import dataclasses
+    from datetime import datetime
+    urls, kind = server_school
+    config = dataclasses.replace(CONFIG.with_fast_path(fast_path), reconcile_bucket_size=10)
+    warehouse = tmp_path / f"{kind}.duckdb"
+
+    def night(run_id, started_at, **options):
+        results = ingest.run_ingest(warehouse, urls, school.state, run_id=run_id, sources=["jw"],
+                                    config=config, started_at=started_at, **options)
+        assert [r.error for r in results if r.status != "ok"] == []
+        return {r.table_name: r for r in results}["JW_KQ_XSKQB"]
+
+    night("r1", datetime(2025, 6, 2, 2))
+    engine = sa.create_engine(urls["jw"])
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO JW_KQ_XSKQB VALUES (:id, :s, 'X0001', :z, :t)"),
+                     [{"id": 23, "s": 1, "z": 1, "t": "2024-10-04 08:00:00"},
+                      {"id": 7, "s": 2, "z": 4, "t": "2024-10-02 08:07:00"}])
+        conn.execute(sa.text("DELETE FROM JW_KQ_XSKQB WHERE KQ_ID = 12"))
+        in_source = conn.execute(sa.text("SELECT count(*) FROM JW_KQ_XSKQB")).scalar_one()
+    engine.dispose()
+
+    nightly = night("r2", datetime(2025, 6, 3, 2))
+    assert (nightly.rows_read, nightly.rows_loaded, nightly.rows_deleted) == (1, 1, 0)
+    weekly = night("r3", datetime(2025, 6, 9, 2))
+    assert (weekly.rows_read, weekly.rows_quarantined, weekly.rows_deleted) == (1, 1, 1)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("SELECT row_key, rule FROM meta.quarantine WHERE run_id = 'r3'").fetchall() == [
+            ("7", "duplicate_key")]
+        assert con.execute('SELECT KQ_ID FROM raw_jw."JW_KQ_XSKQB" WHERE _deleted_at IS NOT NULL'
+                           ).fetchall() == [(12,)]
+        live = con.execute('SELECT count(*) FROM raw_jw."JW_KQ_XSKQB" WHERE _deleted_at IS NULL'
+                           ).fetchone()[0]
+        held = con.execute("SELECT count(*) FROM meta.quarantine WHERE table_name = 'JW_KQ_XSKQB'"
+                           ).fetchone()[0]
+        runs = con.execute("SELECT sum(rows_read), sum(rows_loaded + rows_quarantined) "
+                           "FROM meta.load_audit WHERE table_name = 'JW_KQ_XSKQB'").fetchone()
+    assert in_source == live + held == 24  # rows in = loaded + quarantined, 12 apart as deleted
+    assert runs[0] == runs[1] == in_source + 1
+    again = night("r4", datetime(2025, 6, 9, 9), full_refresh=True)
+    assert (again.rows_read, again.rows_quarantined, again.rows_deleted) == (0, 0, 0)
