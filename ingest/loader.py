@@ -308,9 +308,12 @@ class Warehouse:
             deleted = self.con.execute(
                 f"UPDATE {raw} r SET _deleted_at = ? WHERE _deleted_at IS NULL AND ({compared}) "
                 f"AND NOT EXISTS (SELECT 1 FROM {PROBE} p WHERE {in_source})", [at]).fetchone()[0]
+            # a row back in the source counts as loaded now: the incremental models over the
+            # logs pick up what was loaded since their last build
             restored = self.con.execute(
-                f"UPDATE {raw} r SET _deleted_at = NULL WHERE _deleted_at IS NOT NULL AND "
-                f"({compared}) AND EXISTS (SELECT 1 FROM {PROBE} p WHERE {in_source})").fetchone()[0]
+                f"UPDATE {raw} r SET _deleted_at = NULL, _loaded_at = ? WHERE _deleted_at IS NOT "
+                f"NULL AND ({compared}) AND EXISTS (SELECT 1 FROM {PROBE} p WHERE {in_source})",
+                [at]).fetchone()[0]
             self.con.execute(
                 "INSERT OR REPLACE INTO meta.reconciliations VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [table.source, table.name, at, run_id,

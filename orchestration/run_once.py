@@ -1,5 +1,8 @@
 """`zhengai sync`: the nightly (or the same-day) job and then the warning dispatch, once, in this process.
 
+After a nightly run it also sends the engineers' data-quality alert the daemon's sensor would
+send (the run is tagged, so the sensor leaves it to this process and nobody gets it twice).
+
 The same job definitions the daemon runs, on the persistent instance when DAGSTER_HOME is
 set (so the runs show in the UI), for schools that run it from cron or by hand.
 """
@@ -14,6 +17,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 import duckdb
 
+from alerting.engineer_alerts import AlertResult, send_alert
 from alerting.routing import COUNSELLOR_KEY
 from expectations.registry import load_departments_csv
 from orchestration.assets.analyst_snapshot import SNAPSHOT_KEY
@@ -23,6 +27,8 @@ from orchestration.jobs import DISPATCHED_IN_PROCESS_TAG, SAME_DAY_LEDGER_CONFIG
 from orchestration.progress import listened_run_id
 from orchestration.resources import ReportsRoom
 from orchestration.run_records import control_point_evaluations, failed_control_points
+from orchestration.sensors import data_quality_alert
+from zhengai.clock import school_now
 from orchestration.task_board_summary import task_board_lines
 from zhengai.settings import REGISTRY_DIR, Settings
 
@@ -45,10 +51,12 @@ class SyncSummary:
     task_board: list[str] = field(default_factory=list)  # the board's latest month and 目标达成度
     errors: list[str] = field(default_factory=list)
     job: str = "nightly_sync"
+    data_quality_alert: AlertResult | None = None  # the engineers' alert, when this run had findings
 
 
-# The nightly run is dispatched below, in this process: the daemon's dispatch sensors leave it
-# alone, even when they tick between its end and this dispatch (`make ui` during a sync).
+# The nightly run is dispatched below, in this process: the daemon's dispatch sensors and its
+# data-quality alert sensor leave it alone, even when they tick between its end and this
+# dispatch (`make ui` during a sync).
 SYNC_TAGS = {DISPATCHED_IN_PROCESS_TAG: "zhengai sync"}
 
 
@@ -111,6 +119,11 @@ def run_sync(settings: Settings, instance: dg.DagsterInstance | None = None,
     summary.control_points_failed = failed_control_points(instance, nightly.run_id)
     summary.task_board = task_board_lines(settings.warehouse)
 
+    if nightly.success and job == "nightly_sync":  # the sensor watches the nightly job only
+        try:
+            summary.data_quality_alert = send_data_quality_alert(instance, nightly.run_id, settings)
+        except Exception as error:  # the night's data stands; the alert is in the outbox
+            summary.errors.append(f"数据质量告警发送失败：{error}")
     if nightly.success:
         dispatch = defs.resolve_job_def("dispatch_warnings").execute_in_process(
             instance=instance, run_id=listened_run_id(instance, on_stage),
@@ -121,6 +134,21 @@ def run_sync(settings: Settings, instance: dg.DagsterInstance | None = None,
         summary.outbox = None if settings.smtp_url else str(settings.outbox)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def send_data_quality_alert(instance: dg.DagsterInstance, run_id: str,
+                            settings: Settings) -> AlertResult | None:
+    """The engineers' data-quality alert of a finished run, as the sensor decides it (this
+    run's findings: the rows it quarantined or found deleted, the records left unjudged, the
+    checks that failed), under the sensor's key, so the message is the same one; None when
+    there is nothing to tell."""
+    subject_body = data_quality_alert(instance, instance.get_run_by_id(run_id))
+    if subject_body is None:
+        return None
+    subject, body = subject_body
+    departments = load_departments_csv(REGISTRY_DIR / "departments.csv")
+    return send_alert(departments, subject, body, f"data-quality-{run_id}", settings.smtp_url,
+                      settings.outbox, school_now())
 
 
 RECIPIENTS_PER_LINE = 5
@@ -164,6 +192,9 @@ def format_summary(summary: SyncSummary) -> str:
         lines.append("  本次无新增预警需要通知")
     lines.append(f"  分析快照：{summary.snapshot}（已更新）" if summary.snapshot else "  分析快照：未更新（本次构建未成功）")
     lines.append(report_site_line(summary))
+    if summary.data_quality_alert:
+        alert = summary.data_quality_alert
+        lines.append(f"  数据质量告警：已发给 {alert.recipient}（{alert.subject}）")
     lines.append(f"  邮件：{len(summary.emails)} 封" + (f"（主题与收件人见 {summary.outbox}）" if summary.emails and summary.outbox else ""))
     for error in summary.errors:  # the first line; the whole error is in the run's log
         lines.append(f"  错误：{error.strip().splitlines()[0] if error.strip() else error}")

@@ -10,7 +10,8 @@
 - `data_quality_alert_sensor` e-mails them what a successful nightly run could not judge or
   load, by source table, key and column with counts (the findings check), and the other
   data-quality checks (not control points) that failed: a failed data test or non-blocking
-  check does not fail its run, so the run-failure sensor never sees it.
+  check does not fail its run, so the run-failure sensor never sees it. A run `zhengai sync`
+  ran (tagged) gets its alert from the sync's own process instead.
 Sensors read the ledger and the registry seeds, never the warehouse: a tick must not hold
 the DuckDB file while the nightly run wants to write it.
 """
@@ -220,6 +221,8 @@ def build_data_quality_sensor(nightly_job) -> dg.SensorDefinition:
     )
     def data_quality_alert_sensor(context: dg.RunStatusSensorContext, paths: ZhengaiPaths):
         run = context.dagster_run
+        if run.tags.get(DISPATCHED_IN_PROCESS_TAG):
+            return dg.SkipReason("该运行由 zhengai sync 在本进程内发送数据质量告警")
         subject_body = data_quality_alert(context.instance, run)
         if subject_body is None:
             return dg.SkipReason("本次同步的数据质量检查全部通过")

@@ -107,6 +107,13 @@ def nightly(tmp_path_factory):
         {**dorm_resent, "ZT": "晚归"},
         {**dorm_resent, "JL_ID": None},
     ], day)
+    # ingest's reconciliation found a check-in and a dorm check deleted in their source
+    gone_check_in = next(row["KQ_ID"] for row in check_ins if row["XH_ID"] == "X001"
+                         and sum(other["KQ_ID"] == row["KQ_ID"] for other in check_ins) == 1)
+    gone_dorm_check = next(row["JL_ID"] for row in dorm if row["XH"] != "2024002")
+    with duckdb.connect(str(path)) as con:
+        con.execute("update raw_jw.JW_KQ_XSKQB set _deleted_at = ? where KQ_ID = ?", [day, gone_check_in])
+        con.execute("update raw_xg.XG_CQJL set _deleted_at = ? where JL_ID = ?", [day, gone_dorm_check])
     run_dbt_build(work, path, *SELECTED)
     second = keep(path, work / "second")
 
@@ -115,7 +122,21 @@ def nightly(tmp_path_factory):
     run_dbt_build(work, rebuilt, *SELECTED, "--full-refresh")
     return {"first": first, "second": second, "rerun": path, "rebuilt": rebuilt, "orphan": orphan,
             "sent_twice": sent_twice, "resent": resent, "session": session, "x003": x003,
-            "dorm_resent": dorm_resent}
+            "dorm_resent": dorm_resent, "gone_check_in": gone_check_in, "gone_dorm_check": gone_dorm_check}
+
+
+def test_a_row_deleted_in_the_source_leaves_the_classified_logs_on_the_next_nightly_build(nightly):
+    first, second = nightly["first"], nightly["second"]
+    check_in, dorm_check = nightly["gone_check_in"], nightly["gone_dorm_check"]
+    assert query(first, f"select count(*) from core.fct_attendance where check_in_id = {check_in}") == [(1,)]
+    assert query(first, f"select count(*) from core.fct_dorm_check where dorm_check_id = {dorm_check}") == [(1,)]
+    for table, key, value in ((CHECK_INS, "check_in_id", check_in), ("core.fct_attendance", "check_in_id", check_in),
+                              (DORM_CHECKS, "dorm_check_id", dorm_check),
+                              ("core.fct_dorm_check", "dorm_check_id", dorm_check)):
+        assert query(second, f"select count(*) from {table} where {key} = {value}") == [(0,)], table
+    # kept in raw for audit
+    assert query(second, f"select count(*) from raw_jw.JW_KQ_XSKQB where KQ_ID = {check_in}"
+                         " and _deleted_at is not null") == [(1,)]
 
 
 def test_every_check_in_and_dorm_check_is_in_the_fact_or_excluded(nightly):

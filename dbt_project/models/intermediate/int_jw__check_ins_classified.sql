@@ -10,6 +10,7 @@
         incremental_strategy='delete+insert',
         unique_key='check_in_id',
         on_schema_change='fail',
+        post_hook="{{ delete_keys_gone_from_source('check_in_id', source('jw', 'JW_KQ_XSKQB'), 'KQ_ID') }}",
     )
 }}
 

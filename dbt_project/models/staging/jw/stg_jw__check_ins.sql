@@ -4,6 +4,8 @@ with
 
 source as (
     select * from {{ source('jw', 'JW_KQ_XSKQB') }}
+    -- rows the source deleted stay in raw for audit (ingest's reconciliation of the log)
+    where _deleted_at is null
 ),
 
 renamed as (

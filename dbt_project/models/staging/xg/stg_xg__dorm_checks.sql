@@ -2,6 +2,8 @@ with
 
 source as (
     select * from {{ source('xg', 'XG_CQJL') }}
+    -- rows the source deleted stay in raw for audit (ingest's reconciliation of the log)
+    where _deleted_at is null
 ),
 
 renamed as (
