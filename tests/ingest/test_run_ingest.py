@@ -57,12 +57,13 @@ def test_first_load_keeps_every_row_or_quarantines_it_with_a_reason(school, ware
         if source in LAYOUTS:
             assert result.rows_read == school.count(source, table)
 
-    # raw tables exactly as the contract: source names and types, plus the load columns
+    # raw tables exactly as the contract: source names and types, plus the load columns (and,
+    # the log being reconciled, when a row was found deleted in the source)
     columns = query(warehouse, "SELECT column_name, data_type FROM duckdb_columns() "
                                "WHERE schema_name = 'raw_jw' AND table_name = 'JW_KQ_XSKQB'")
     assert columns == [("KQ_ID", "BIGINT"), ("SKJL_ID", "BIGINT"), ("XH_ID", "VARCHAR"),
                        ("KQZT", "BIGINT"), ("CJSJ", "VARCHAR"), ("_load_id", "VARCHAR"),
-                       ("_loaded_at", "TIMESTAMP")]
+                       ("_loaded_at", "TIMESTAMP"), ("_deleted_at", "TIMESTAMP")]
     audit = query(warehouse, "SELECT count(*), count(*) FILTER (WHERE status = 'ok') "
                              "FROM meta.load_audit WHERE run_id = 'run-1'")
     assert audit == [(len(results), len(results))]
