@@ -24,6 +24,7 @@ from expectations.registry import ControlPoint
 from serving import charts
 from serving.report_data import ENTITY_ZH, ReportData, StatusRow
 from serving.report_files import ContentWriter, code_version, content_key
+from serving.site import fragments
 from serving.site.links import page_path
 
 HERE = Path(__file__).resolve().parent
@@ -169,26 +170,18 @@ class SiteBuilder:
             references=tuple(charts.Reference(ref.value, ref.label_zh) for ref in references),
         )
         chart = charts.render_svg(spec)
-        return {
-            "code": code,
-            "name": point.name_zh if point else code,
-            "unit": point.unit if point else "",
-            "direction_zh": DIRECTION_ZH.get(point.direction, "") if point else "",
-            "latest_status": series[-1].status if series else "",
-            "svg": chart.svg,
-            "comparison_labels": [c.label for c in comparisons],
-            "rows": [
-                {
-                    "period": r.period, "value": n(r.value), "numerator": n(r.numerator), "denominator": n(r.denominator),
-                    "target": n(r.target_value), "standard": n(r.standard_value), "warning": n(r.warning_value),
-                    "status": r.status, "comparisons": [n(c.values[i]) for c in comparisons],
-                }
-                for i, r in list(enumerate(series))[::-1][:TABLE_PERIODS]  # newest period first
-            ],
-            "older": max(0, len(series) - TABLE_PERIODS),
-            "references": [{"label_zh": r.label_zh, "value": n(r.value), "period": r.period, "source_zh": r.source_zh}
-                           for r in references],
-        }
+        rows = [
+            (r.period, n(r.value), n(r.numerator), n(r.denominator), n(r.target_value), n(r.standard_value),
+             n(r.warning_value), r.status, [n(c.values[i]) for c in comparisons])
+            for i, r in list(enumerate(series))[::-1][:TABLE_PERIODS]  # newest period first
+        ]
+        labels = [c.label for c in comparisons]
+        html = fragments.card(
+            code, point.name_zh if point else code, point.unit if point else "",
+            DIRECTION_ZH.get(point.direction, "") if point else "", series[-1].status if series else "", chart.svg,
+            labels, rows, max(0, len(series) - TABLE_PERIODS),
+            [(r.label_zh, n(r.value), r.period, r.source_zh) for r in references])
+        return {"code": code, "comparison_labels": labels, "html": html}
 
     def has_page(self, entity_type: str, entity_id: str | None) -> bool:
         if not entity_id:
@@ -230,7 +223,7 @@ class SiteBuilder:
         html = self.templates["entity"].render(
             **self._common(name), entity_type=entity_type, entity_id=entity_id, name=name,
             type_label=type_label or ENTITY_ZH.get(entity_type, entity_type), crumbs=list(crumbs), facts=list(facts),
-            related=list(related), note=note, sections=built, open_warnings=open_warnings,
+            related=fragments.related_tables(related, ROOT), note=note, sections=built, open_warnings=open_warnings,
             closed_warnings=closed_warnings, entity_label=ENTITY_LABEL.get(entity_type, "本值"),
             has_comparisons=any(s["comparison_labels"] for s in built),
         )
@@ -298,7 +291,8 @@ class SiteBuilder:
         key = content_key(folder, title, blocks, intro, self.school_name)
         if self.writer.is_current(relative, key):
             return
-        html = self.templates["index"].render(**self._common(title), heading=title, blocks=blocks, intro=intro)
+        html = self.templates["index"].render(**self._common(title), heading=title,
+                                              blocks=fragments.related_tables(blocks, ROOT), intro=intro)
         self.writer.write(relative, html, key)
 
 
@@ -315,6 +309,7 @@ SHOWN_WARNING_FIELDS = ("id", "indicator_code", "entity_id", "period", "entity_n
 def site_version() -> str:
     return code_version(HERE / "templates", HERE / "static", Path(charts.__file__), Path(__file__),
                         Path(__file__).with_name("links.py"), Path(__file__).with_name("pages.py"),
+                        Path(__file__).with_name("fragments.py"),
                         HERE.parent / "report_data.py")
 
 
