@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from html import escape
 from pathlib import Path
+from typing import NamedTuple
 
 FONT_FAMILY = "Noto Sans SC"  # the family name inside the packaged font file (what resvg matches)
 WEB_FONT_FAMILY = "zhengai-chart"  # the subset's name in the site, apart from any Noto Sans SC of the machine
@@ -46,8 +47,9 @@ SERIES_STYLES = {  # role → stroke colour, dash
 MAX_X_LABELS = 8
 
 
-@dataclass(frozen=True)
-class Point:
+class Point(NamedTuple):
+    """One period of a chart (a named tuple: the site makes one per value shown, tens of thousands a night)."""
+
     period: str
     value: float | None
     status: str = ""
@@ -130,9 +132,7 @@ def _y_domain(values: list[float]) -> tuple[float, float, float]:
 
 
 def _all_values(spec: ChartSpec) -> list[float]:
-    values = [p.value for p in spec.points if p.value is not None]
-    for point in spec.points:
-        values += [v for v in (point.target, point.standard, point.warning) if v is not None]
+    values = [v for p in spec.points for v in (p.value, p.target, p.standard, p.warning) if v is not None]
     for comparison in spec.comparisons:
         values += [v for v in comparison.values if v is not None]
     values += [r.value for r in spec.references]

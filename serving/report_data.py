@@ -80,6 +80,10 @@ class ReferenceFigure:
 class StatusRow(NamedTuple):
     """One row of the status mart (a named tuple: millions are made per build, and hashed by repr)."""
 
+    # A page's content key is the repr of its rows: the plain tuple's (C) rather than the named one's
+    # (Python, field by field), which took most of the time of a page that did not change.
+    __repr__ = tuple.__repr__
+
     indicator_code: str
     entity_id: str
     entity_name: str
