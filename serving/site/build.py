@@ -128,6 +128,7 @@ class SiteBuilder:
         self.report = SiteReport(self.out_dir)
         self.font_css = "charts-font.css"
         self._pool: ProcessPoolExecutor | None = None
+        self._means: dict[tuple, tuple[tuple, tuple]] = {}
         self._pending: list = []
 
     def _school_name(self) -> str:
@@ -137,28 +138,44 @@ class SiteBuilder:
         return rows[0]["entity_name"] if rows else "本校"
 
     # Sections ------------------------------------------------------------------------------
-    def sections(self, entity_type: str, rows: list[StatusRow], unit_label: bool = True) -> list[dict]:
+    def sections(self, entity_type: str, rows: list[StatusRow], unit_label: bool = True,
+                 by_code: dict[str, list[StatusRow]] | None = None) -> list[dict]:
         """One section per control point: chart, per-period table, comparisons, references."""
+        by_code = self._by_code(rows) if by_code is None else by_code
+        return [self.section(entity_type, self.points.get(code), code, by_code[code], unit_label)
+                for code in sorted(by_code, key=lambda c: self.order.get(c, len(self.order)))]
+
+    @staticmethod
+    def _by_code(rows: list[StatusRow]) -> dict[str, list[StatusRow]]:
+        """Each control point's rows in period order."""
         by_code: dict[str, list[StatusRow]] = defaultdict(list)
         for row in rows:
             by_code[row.indicator_code].append(row)
-        sections = []
-        for code in sorted(by_code, key=lambda c: self.order.get(c, len(self.order))):
-            point = self.points.get(code)
-            series = sorted(by_code[code], key=lambda r: r.period)
-            sections.append(self.section(entity_type, point, code, series, unit_label))
-        return sections
+        return {code: sorted(series, key=lambda r: r.period) for code, series in by_code.items()}
+
+    def _series_means(self, code: str, series: list[StatusRow]) -> tuple[tuple, tuple]:
+        """The unit's and the school's mean for each row of a series. The students of a college share
+        their series' periods: looked up once per college and periods, not four times per row."""
+        key = (code, tuple(r.period for r in series), tuple(r.unit_id for r in series))
+        found = self._means.get(key)
+        if found is None:
+            found = (tuple(self._mean(code, r.unit_id, r.period) for r in series),
+                     tuple(self._mean(code, None, r.period) for r in series))
+            if len(self._means) >= 100_000:
+                self._means.clear()
+            self._means[key] = found
+        return found
 
     def section(self, entity_type: str, point: ControlPoint | None, code: str, series: list[StatusRow],
                 unit_label: bool = True) -> dict:
         periods = [r.period for r in series]
         comparisons = []
-        if unit_label and entity_type in UNIT_COMPARISON:
-            values = tuple(self._mean(code, r.unit_id, r.period) for r in series)
-            comparisons.append(charts.Comparison("unit", UNIT_COMPARISON[entity_type], values))
-        if entity_type in SCHOOL_COMPARISON:
-            values = tuple(self._mean(code, None, r.period) for r in series)
-            comparisons.append(charts.Comparison("school", SCHOOL_COMPARISON[entity_type], values))
+        if (unit_label and entity_type in UNIT_COMPARISON) or entity_type in SCHOOL_COMPARISON:
+            unit_means, school_means = self._series_means(code, series)
+            if unit_label and entity_type in UNIT_COMPARISON:
+                comparisons.append(charts.Comparison("unit", UNIT_COMPARISON[entity_type], unit_means))
+            if entity_type in SCHOOL_COMPARISON:
+                comparisons.append(charts.Comparison("school", SCHOOL_COMPARISON[entity_type], school_means))
         references = self.data.references_for(code, periods)
         spec = charts.ChartSpec(
             indicator_code=code,
@@ -212,14 +229,15 @@ class SiteBuilder:
                     type_label: str | None = None) -> None:
         relative = page_path(entity_type, entity_id)
         open_warnings, closed_warnings = self._warnings(entity_type, entity_id)
+        by_code = self._by_code(rows)
         key = content_key(entity_type, entity_id, name, rows, crumbs, facts, related, note, type_label,
                           open_warnings, closed_warnings, self.school_name,
-                          self._comparison_inputs(entity_type, rows), self._reference_key(rows))
+                          self._comparison_inputs(rows, by_code), self._reference_key(by_code))
         self.report.pages += 1
         self.report.by_type[entity_type] = self.report.by_type.get(entity_type, 0) + 1
         if self.writer.is_current(relative, key):
             return
-        built = sections() if sections else self.sections(entity_type, rows)
+        built = sections() if sections else self.sections(entity_type, rows, by_code=by_code)
         html = self.templates["entity"].render(
             **self._common(name), entity_type=entity_type, entity_id=entity_id, name=name,
             type_label=type_label or ENTITY_ZH.get(entity_type, entity_type), crumbs=list(crumbs), facts=list(facts),
@@ -229,15 +247,13 @@ class SiteBuilder:
         )
         self.writer.write(relative, html, key)
 
-    def _comparison_inputs(self, entity_type: str, rows: list[StatusRow]) -> tuple:
+    def _comparison_inputs(self, rows: list[StatusRow], by_code: dict[str, list[StatusRow]] | None = None) -> tuple:
         """The comparison values a page shows, so a change in the unit's or school's mean rebuilds it."""
-        return tuple(
-            (self._mean(r.indicator_code, r.unit_id, r.period), self._mean(r.indicator_code, None, r.period)) for r in rows
-        )
+        by_code = self._by_code(rows) if by_code is None else by_code
+        return tuple((code, self._series_means(code, series)) for code, series in by_code.items())
 
-    def _reference_key(self, rows: list[StatusRow]) -> tuple:
-        codes = sorted({r.indicator_code for r in rows})
-        return tuple((code, tuple(self.data.references.get(code, []))) for code in codes)
+    def _reference_key(self, by_code: dict[str, list[StatusRow]]) -> tuple:
+        return tuple((code, tuple(self.data.references.get(code, []))) for code in sorted(by_code))
 
     def _common(self, title: str, root: str = ROOT) -> dict:
         return {"title": title, "root": root, "school_name": self.school_name, "built_at": self.built_at,
