@@ -53,6 +53,12 @@ def _command_name(pid: int) -> str:
         args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return "?"
+    command = b" ".join(args)
+    # A multiprocessing child runs `python -B -c "from multiprocessing.spawn import spawn_main; …"`.
+    if b"multiprocessing.spawn" in command:
+        return "worker process"
+    if b"multiprocessing.resource_tracker" in command:
+        return "resource tracker"
     words = [Path(a.decode(errors="replace")).name for a in args[:4] if a]
     # "python -m zhengai.cli sync" → "zhengai.cli sync"; ".../bin/dbt build" → "dbt build"
     if len(words) > 1 and words[0].startswith("python"):

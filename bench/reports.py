@@ -88,11 +88,13 @@ def run(school: Path, scratch: Path, only: list[str] | None = None, previous: di
             continue
         if name == "site (first build)" and (scratch / "site").exists():
             shutil.rmtree(scratch / "site")
+        load_before = os.getloadavg()[0]
         measured = measure_command(_zhengai("report", *args), env, logs / f"{name}.log")
         if measured.returncode != 0:
             raise SystemExit(f"{name} failed, see {measured.log}")
         steps[name] = {"seconds": measured.seconds, "cpu_seconds": measured.cpu_seconds,
-                       "peak_tree_rss": measured.peak_tree_rss, "load_before": os.getloadavg()[0]}
+                       "peak_tree_rss": measured.peak_tree_rss, "load_before": load_before,
+                       "load_after": os.getloadavg()[0], "peak_by_process": measured.peak_by_process}
         rewritten = re.search(r"重写 ([\d,]+)", Path(measured.log).read_text(encoding="utf-8", errors="replace"))
         if rewritten:
             steps[name]["rewritten"] = int(rewritten.group(1).replace(",", ""))
@@ -129,20 +131,29 @@ def render(results: dict) -> str:
         rewritten = f"{s['rewritten']:,}" if "rewritten" in s else ""
         lines.append(f"| {name} | {s['seconds']:.1f} | {s['cpu_seconds']:.1f} | {s['peak_tree_rss'] / 1024 ** 2:,.0f} MiB | "
                      f"{files} | {rewritten} | {s['load_before']:.1f} |")
+    by_process = [f"{name}: " + ", ".join(f"{p['process']} {p['peak_rss'] / 1024 ** 2:,.0f} MiB" for p in s["peak_by_process"])
+                  for name, s in steps.items() if s.get("peak_by_process")]
+    if by_process:
+        lines += ["", "Largest processes of the tree, each at its own peak (sampled every 0.1 s): " + "; ".join(by_process) + "."]
     rebuild = steps["site (rebuild, no change)"]
     night = steps.get("site (one appended day)")
-    fast = nightly["seconds"] <= GOAL_SECONDS
-    small = max(s["peak_tree_rss"] for s in steps.values()) <= GOAL_BYTES
+    # The goal is about the night: the site brought up to date after the nightly sync. A first
+    # build happens once (or after a change to the site's code) and is reported beside it.
+    judged_name, judged = ("site (one appended day)", night) if night else ("site (first build)", nightly)
+    fast = judged["seconds"] <= GOAL_SECONDS
+    site_steps = [s for n, s in steps.items() if n.startswith("site")]
+    small = max(s["peak_tree_rss"] for s in site_steps) <= GOAL_BYTES
     lines += [
         "",
         f"Goal: the site and the drafts due ≤ {GOAL_SECONDS} s on top of the nightly run, ≤ 1 GiB. "
-        f"Site, first build: {nightly['seconds']:.0f} s wall ({nightly['cpu_seconds']:.0f} CPU s) — "
-        f"{'met' if fast else 'not met'}; peak memory {'within' if small else 'over'} 1 GiB "
-        f"({max(s['peak_tree_rss'] for s in steps.values()) / 1024 ** 3:.2f} GiB at most). A rebuild with no change "
+        f"Site, {judged_name.removeprefix('site (').rstrip(')')}: {judged['seconds']:.0f} s wall "
+        f"({judged['cpu_seconds']:.0f} CPU s) — {'met' if fast else 'not met'}; peak memory of the site's steps "
+        f"{'within' if small else 'over'} 1 GiB ({max(s['peak_tree_rss'] for s in site_steps) / 1024 ** 3:.2f} GiB at most). "
+        f"First build: {nightly['seconds']:.0f} s wall ({nightly['cpu_seconds']:.0f} CPU s). A rebuild with no change "
         f"compares one fingerprint of everything the site reads with the last build's and renders nothing: "
         f"{rebuild['seconds']:.0f} s ({rebuild['cpu_seconds']:.0f} CPU s). "
-        + (f"After a night's sync with one appended teaching day, the rebuild renders the pages whose data changed: "
-           f"{night['seconds']:.0f} s ({night['cpu_seconds']:.0f} CPU s). " if night else "")
+        + (f"After a night's sync with one appended teaching day, the rebuild renders the pages whose data changed "
+           f"({night.get('rewritten', 0):,} files). " if night else "")
         + "Drafts are made at night only for the layers whose report is being prepared (report calendar) and "
         "only where their data changed; the teacher layer is the largest. Wall times on a shared machine under the "
         "load shown; the CPU seconds are the steadier figure.",

@@ -8,7 +8,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from orchestration.dbt_project import data_center_project, dbt_executable
-from serving.reports import site_base_url
+from serving.reports import reports_folder, site_base_url
 from zhengai.settings import Settings
 
 
@@ -56,10 +56,6 @@ class AnalystSnapshot(dg.ConfigurableResource):
     @classmethod
     def from_settings(cls, settings: Settings) -> "AnalystSnapshot":
         return cls(path=str(settings.snapshot))
-
-
-def reports_folder(settings: Settings) -> Path:
-    return settings.reports or settings.warehouse.parent / "reports"
 
 
 class ReportsRoom(dg.ConfigurableResource):

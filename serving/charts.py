@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from html import escape
 from pathlib import Path
+from typing import NamedTuple
 
 FONT_FAMILY = "Noto Sans SC"  # the family name inside the packaged font file (what resvg matches)
 WEB_FONT_FAMILY = "zhengai-chart"  # the subset's name in the site, apart from any Noto Sans SC of the machine
@@ -46,8 +47,9 @@ SERIES_STYLES = {  # role → stroke colour, dash
 MAX_X_LABELS = 8
 
 
-@dataclass(frozen=True)
-class Point:
+class Point(NamedTuple):
+    """One period of a chart (a named tuple: the site makes one per value shown, tens of thousands a night)."""
+
     period: str
     value: float | None
     status: str = ""
@@ -130,9 +132,7 @@ def _y_domain(values: list[float]) -> tuple[float, float, float]:
 
 
 def _all_values(spec: ChartSpec) -> list[float]:
-    values = [p.value for p in spec.points if p.value is not None]
-    for point in spec.points:
-        values += [v for v in (point.target, point.standard, point.warning) if v is not None]
+    values = [v for p in spec.points for v in (p.value, p.target, p.standard, p.warning) if v is not None]
     for comparison in spec.comparisons:
         values += [v for v in comparison.values if v is not None]
     values += [r.value for r in spec.references]
@@ -209,7 +209,8 @@ def _threshold(kind: str, values: tuple[float | None, ...], low: float, high: fl
 LABEL_GAP = 11  # px between two labels on the right edge
 
 
-def _labels(labels: list[tuple[float, str, str]]) -> str:
+@lru_cache(maxsize=16384)
+def _labels(labels: tuple[tuple[float, str, str], ...]) -> str:
     """Labels at the right edge, each at its line's height, pushed apart where lines lie close."""
     placed: list[tuple[float, str, str]] = []
     for y, kind, text in sorted(labels):
@@ -220,6 +221,35 @@ def _labels(labels: list[tuple[float, str, str]]) -> str:
         placed = [(y - overflow, kind, text) for y, kind, text in placed]
     return "".join(f'<text class="label-{kind}" x="{LEFT + PLOT_W + 4}" y="{y + 3:.1f}">{escape(text)}</text>'
                    for y, kind, text in placed)
+
+
+# The unit's and the school's means are the same series on every page of a college (of the school):
+# drawn once per scale, not once per chart.
+@lru_cache(maxsize=16384)
+def _comparison(role: str, values: tuple[float | None, ...], low: float, high: float) -> str:
+    """A comparison series as a line through its periods ('' when it has no value)."""
+    band = PLOT_W / max(len(values), 1)
+    scale = PLOT_H / (high - low)
+    bottom = TOP + PLOT_H
+    present = [(LEFT + band * (i + 0.5), bottom - (v - low) * scale) for i, v in enumerate(values) if v is not None]
+    if not present:
+        return ""
+    # A line through the periods; a single period gets a short dash, so it is seen too.
+    if len(present) > 1:
+        d = "".join(f"{'M' if i == 0 else 'L'}{cx:.1f} {cy:.1f}" for i, (cx, cy) in enumerate(present))
+    else:
+        d = f"M{present[0][0] - 9:.1f} {present[0][1]:.1f}h18"
+    return f'<path class="series {role}" data-values="{"|".join(number(v) for v in values)}" d="{d}"/>'
+
+
+@lru_cache(maxsize=1024)
+def _legend(legend: tuple[tuple[str, str], ...]) -> str:
+    parts, lx = [], LEFT
+    for label, role in legend:
+        parts.append(f'<polyline class="series {role}" points="{lx},{TOP - 11} {lx + 14},{TOP - 11}"/>'
+                     f'<text class="legend" x="{lx + 17}" y="{TOP - 8}">{escape(label)}</text>')
+        lx += 24 + 11 * len(label)
+    return "".join(parts)
 
 
 def render_svg(spec: ChartSpec, standalone: bool = False) -> Chart:
@@ -253,39 +283,25 @@ def render_svg(spec: ChartSpec, standalone: bool = False) -> Chart:
         labels.append((ry, "reference", f"{reference.label} {number(reference.value)}"))
         parts.append(f'<path class="threshold reference" data-values="{number(reference.value)}" d="M{LEFT} {ry:.1f}H{LEFT + PLOT_W}"/>')
     texts += [text for _, _, text in labels]
-    parts.append(_labels(labels))
+    parts.append(_labels(tuple(labels)))
     legend = [(spec.entity_label, "entity")]
     for comparison in spec.comparisons:
-        present = [(LEFT + band * (i + 0.5), bottom - (v - low) * scale) for i, v in enumerate(comparison.values) if v is not None]
-        if not present:
-            continue
-        legend.append((comparison.label, comparison.role))
-        # A line through the periods; a single period gets a short dash, so it is seen too.
-        if len(present) > 1:
-            d = "".join(f"{'M' if i == 0 else 'L'}{cx:.1f} {cy:.1f}" for i, (cx, cy) in enumerate(present))
-        else:
-            d = f"M{present[0][0] - 9:.1f} {present[0][1]:.1f}h18"
-        parts.append(f'<path class="series {comparison.role}" data-values="{"|".join(number(v) for v in comparison.values)}" d="{d}"/>')
-    marks, coords = [], []
-    for index, point in enumerate(points):
-        if point.value is None:
-            continue
-        cx, cy = LEFT + band * (index + 0.5), bottom - (point.value - low) * scale
-        coords.append(f"{cx:.1f},{cy:.1f}")
-        marks.append(
-            f'<circle class="mark {STATUS_CLASS.get(point.status, NO_STATUS_CLASS)}" data-period="{point.period}" '
-            f'data-value="{number(point.value)}" data-status="{point.status}" cx="{cx:.1f}" cy="{cy:.1f}" r="3.2"/>'
-        )
-    if len(coords) > 1:
-        parts.append(f'<polyline class="series entity" points="{" ".join(coords)}"/>')
-    parts += marks
+        path = _comparison(comparison.role, comparison.values, low, high)
+        if path:
+            legend.append((comparison.label, comparison.role))
+            parts.append(path)
+    placed = [(point, f"{LEFT + band * (index + 0.5):.1f}", f"{bottom - (point.value - low) * scale:.1f}")
+              for index, point in enumerate(points) if point.value is not None]
+    if len(placed) > 1:
+        parts.append(f'<polyline class="series entity" points="{" ".join(f"{x},{y}" for _, x, y in placed)}"/>')
+    parts += [
+        f'<circle class="mark {STATUS_CLASS.get(point.status, NO_STATUS_CLASS)}" data-period="{point.period}" '
+        f'data-value="{number(point.value)}" data-status="{point.status}" cx="{x}" cy="{y}" r="3.2"/>'
+        for point, x, y in placed
+    ]
     if len(legend) > 1:
-        lx = LEFT
-        for label, role in legend:
-            texts.append(label)
-            parts.append(f'<polyline class="series {role}" points="{lx},{TOP - 11} {lx + 14},{TOP - 11}"/>'
-                         f'<text class="legend" x="{lx + 17}" y="{TOP - 8}">{escape(label)}</text>')
-            lx += 24 + 11 * len(label)
+        texts += [label for label, _ in legend]
+        parts.append(_legend(tuple(legend)))
     parts.append("</svg>")
     return Chart(svg="".join(parts), text="".join(texts))
 

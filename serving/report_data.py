@@ -22,6 +22,7 @@ from alerting.ledger import WarningRow, load_warnings
 from expectations.registry import ControlPoint, control_point_from_row
 from serving.report_files import content_key
 from zhengai.clock import school_now
+from zhengai.sql import quote_literal
 
 LAYER_ZH = {"school": "学校", "major": "专业", "course": "课程", "teacher": "教师", "student": "学生"}
 LAYERS = tuple(LAYER_ZH)
@@ -80,6 +81,10 @@ class ReferenceFigure:
 class StatusRow(NamedTuple):
     """One row of the status mart (a named tuple: millions are made per build, and hashed by repr)."""
 
+    # A page's content key is the repr of its rows: the plain tuple's (C) rather than the named one's
+    # (Python, field by field), which took most of the time of a page that did not change.
+    __repr__ = tuple.__repr__
+
     indicator_code: str
     entity_id: str
     entity_name: str
@@ -105,8 +110,35 @@ class CalendarEntry:
     entity_drafts: bool
 
 
+def _literal(value: object) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, str):
+        return quote_literal(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return "[" + ", ".join(_literal(item) for item in (sorted(value) if isinstance(value, (set, frozenset)) else value)) + "]"
+    raise TypeError(f"no SQL literal for {type(value).__name__}")
+
+
+def bind(sql: str, parameters: list | None = None) -> str:
+    """`sql` with each ? replaced by its parameter written as a literal. Binding a parameter makes
+    DuckDB import pandas and numpy to check whether it is a data frame: about a second of CPU and
+    120 MiB in each of the site's processes, which never pass one. The queries here hold no ? of
+    their own; the values are quoted (zhengai.sql), so a name with a quote or a ? stays a value."""
+    if not parameters:
+        return sql
+    pieces = sql.split("?")
+    if len(pieces) != len(parameters) + 1:
+        raise ValueError(f"{len(pieces) - 1} placeholders for {len(parameters)} parameters")
+    return "".join(piece + _literal(value) for piece, value in zip(pieces, parameters)) + pieces[-1]
+
+
 def _rows(connection: duckdb.DuckDBPyConnection, sql: str, parameters: list | None = None) -> list[dict]:
-    cursor = connection.execute(sql, parameters or [])
+    cursor = connection.execute(bind(sql, parameters))
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
@@ -143,7 +175,7 @@ class ReportData:
 
     def _has_table(self, schema: str, table: str) -> bool:
         return bool(self.connection.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
+            bind("select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table])
         ).fetchone()[0])
 
     def _references(self) -> dict[str, list[ReferenceFigure]]:
@@ -195,7 +227,7 @@ class ReportData:
             sql += " and entity_id in (select unnest(?::varchar[]))"
             parameters.append(entity_ids)
         sql += " order by entity_id, indicator_code, period"
-        return [StatusRow(*row) for row in self.connection.execute(sql, parameters).fetchall()]
+        return [StatusRow(*row) for row in self.connection.execute(bind(sql, parameters)).fetchall()]
 
     def stream_status_rows(self, entity_type: str, unit_id: str, batch: int = 10_000) -> Iterator[StatusRow]:
         """`status_rows` of one unit a batch at a time, in the same order: a college's students have
@@ -205,9 +237,9 @@ class ReportData:
             return
         cursor = self.connection.cursor()  # its own cursor: other queries may run while this one is read
         try:
-            cursor.execute(f"select {', '.join(STATUS_COLUMNS)} from marts.mart_quality__status "
-                           "where indicator_code in (select unnest(?::varchar[])) and entity_id <> ? and unit_id = ? "
-                           "order by entity_id, indicator_code, period", [codes, NO_DATA_ENTITY, unit_id])
+            cursor.execute(bind(f"select {', '.join(STATUS_COLUMNS)} from marts.mart_quality__status "
+                                "where indicator_code in (select unnest(?::varchar[])) and entity_id <> ? and unit_id = ? "
+                                "order by entity_id, indicator_code, period", [codes, NO_DATA_ENTITY, unit_id]))
             while rows := cursor.fetchmany(batch):
                 yield from map(StatusRow._make, rows)
         finally:
@@ -221,13 +253,13 @@ class ReportData:
             return
         cursor = self.connection.cursor()
         try:
-            cursor.execute(f"""
+            cursor.execute(bind(f"""
                 select t.course_id, s.* from (
                     select {', '.join(STATUS_COLUMNS)} from marts.mart_quality__status
                     where indicator_code in (select unnest(?::varchar[])) and entity_id <> ?
                 ) as s join core.dim_teaching_class as t on t.teaching_class_id = s.entity_id
                 where t.course_id is not null
-                order by t.course_id, s.entity_id, s.indicator_code, s.period""", [codes, NO_DATA_ENTITY])
+                order by t.course_id, s.entity_id, s.indicator_code, s.period""", [codes, NO_DATA_ENTITY]))
             rows = (row for rows in iter(lambda: cursor.fetchmany(batch), []) for row in rows)
             for course_id, group in groupby(rows, key=lambda row: row[0]):
                 yield course_id, [StatusRow._make(row[1:]) for row in group]
@@ -236,31 +268,31 @@ class ReportData:
 
     def entities_of_unit(self, entity_type: str, unit_id: str) -> set[str]:
         """The entities of a type with rows in one unit."""
-        return {row[0] for row in self.connection.execute(
+        return {row[0] for row in self.connection.execute(bind(
             "select distinct entity_id from marts.mart_quality__status where indicator_code in (select unnest(?::varchar[])) "
-            "and entity_id <> ? and unit_id = ?", [self.codes_of(entity_type), NO_DATA_ENTITY, unit_id]).fetchall()}
+            "and entity_id <> ? and unit_id = ?", [self.codes_of(entity_type), NO_DATA_ENTITY, unit_id])).fetchall()}
 
     def status_rows_for_code(self, code: str) -> list[StatusRow]:
-        return [StatusRow(*row) for row in self.connection.execute(
+        return [StatusRow(*row) for row in self.connection.execute(bind(
             f"select {', '.join(STATUS_COLUMNS)} from marts.mart_quality__status where indicator_code = ? "
-            "and entity_id <> ? order by entity_id, period", [code, NO_DATA_ENTITY]).fetchall()]
+            "and entity_id <> ? order by entity_id, period", [code, NO_DATA_ENTITY])).fetchall()]
 
     def units_of(self, entity_type: str) -> list[str | None]:
         """The units (colleges) whose entities of this type have rows: the build goes one unit at a time."""
         codes = self.codes_of(entity_type)
         if not codes:
             return []
-        return [row[0] for row in self.connection.execute(
+        return [row[0] for row in self.connection.execute(bind(
             "select distinct unit_id from marts.mart_quality__status where indicator_code in (select unnest(?::varchar[])) "
-            "and entity_id <> ? order by unit_id nulls last", [codes, NO_DATA_ENTITY]).fetchall()]
+            "and entity_id <> ? order by unit_id nulls last", [codes, NO_DATA_ENTITY])).fetchall()]
 
     def entities_with_values(self, entity_types: tuple[str, ...]) -> dict[str, set[str]]:
         """Per entity type, the entities with at least one row in the status mart."""
         found: dict[str, set[str]] = {entity_type: set() for entity_type in entity_types}
-        for entity_type, entity_id in self.connection.execute(
+        for entity_type, entity_id in self.connection.execute(bind(
                 "select distinct entity_type, entity_id from marts.mart_quality__status "
                 "where entity_type in (select unnest(?::varchar[])) and entity_id <> ?",
-                [list(entity_types), NO_DATA_ENTITY]).fetchall():
+                [list(entity_types), NO_DATA_ENTITY])).fetchall():
             found[entity_type].add(entity_id)
         return found
 

@@ -16,6 +16,11 @@ from serving.report_data import CalendarEntry
 from serving.site.links import default_base_url
 
 
+def reports_folder(settings) -> Path:
+    """ZHENGAI_REPORTS, or `reports/` beside the warehouse."""
+    return settings.reports or settings.warehouse.parent / "reports"
+
+
 def site_dir(reports: Path) -> Path:
     return Path(reports) / "site"
 

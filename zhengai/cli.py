@@ -183,12 +183,13 @@ def publish(url: str | None, schema: str, role: str, role_password: str | None, 
 @click.option("--annual", is_flag=True, help="生成该学年的质量年报数据表")
 def report(layer: str | None, period: str | None, entities: tuple[str, ...], no_entities: bool, site: bool,
            annual: bool) -> None:
-    from orchestration.resources import ReportsRoom
+    # Not through orchestration.resources: importing Dagster would add ~120 MiB to this process,
+    # which stays alive beside the site's worker processes.
     from serving import reports as room
 
     settings = Settings.from_env()
     source = settings.snapshot if settings.snapshot.exists() else settings.warehouse
-    folder = Path(ReportsRoom.from_settings(settings).path)
+    folder = room.reports_folder(settings)
     base_url = room.site_base_url(folder, settings.reports_base_url)
     if not (layer or site or annual):
         raise click.UsageError("请至少给出 --layer、--site 或 --annual 之一")

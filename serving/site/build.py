@@ -24,6 +24,7 @@ from expectations.registry import ControlPoint
 from serving import charts
 from serving.report_data import ENTITY_ZH, ReportData, StatusRow
 from serving.report_files import ContentWriter, code_version, content_key
+from serving.site import fragments
 from serving.site.links import page_path
 
 HERE = Path(__file__).resolve().parent
@@ -127,6 +128,7 @@ class SiteBuilder:
         self.report = SiteReport(self.out_dir)
         self.font_css = "charts-font.css"
         self._pool: ProcessPoolExecutor | None = None
+        self._means: dict[tuple, tuple[tuple, tuple]] = {}
         self._pending: list = []
 
     def _school_name(self) -> str:
@@ -136,28 +138,44 @@ class SiteBuilder:
         return rows[0]["entity_name"] if rows else "本校"
 
     # Sections ------------------------------------------------------------------------------
-    def sections(self, entity_type: str, rows: list[StatusRow], unit_label: bool = True) -> list[dict]:
+    def sections(self, entity_type: str, rows: list[StatusRow], unit_label: bool = True,
+                 by_code: dict[str, list[StatusRow]] | None = None) -> list[dict]:
         """One section per control point: chart, per-period table, comparisons, references."""
+        by_code = self._by_code(rows) if by_code is None else by_code
+        return [self.section(entity_type, self.points.get(code), code, by_code[code], unit_label)
+                for code in sorted(by_code, key=lambda c: self.order.get(c, len(self.order)))]
+
+    @staticmethod
+    def _by_code(rows: list[StatusRow]) -> dict[str, list[StatusRow]]:
+        """Each control point's rows in period order."""
         by_code: dict[str, list[StatusRow]] = defaultdict(list)
         for row in rows:
             by_code[row.indicator_code].append(row)
-        sections = []
-        for code in sorted(by_code, key=lambda c: self.order.get(c, len(self.order))):
-            point = self.points.get(code)
-            series = sorted(by_code[code], key=lambda r: r.period)
-            sections.append(self.section(entity_type, point, code, series, unit_label))
-        return sections
+        return {code: sorted(series, key=lambda r: r.period) for code, series in by_code.items()}
+
+    def _series_means(self, code: str, series: list[StatusRow]) -> tuple[tuple, tuple]:
+        """The unit's and the school's mean for each row of a series. The students of a college share
+        their series' periods: looked up once per college and periods, not four times per row."""
+        key = (code, tuple(r.period for r in series), tuple(r.unit_id for r in series))
+        found = self._means.get(key)
+        if found is None:
+            found = (tuple(self._mean(code, r.unit_id, r.period) for r in series),
+                     tuple(self._mean(code, None, r.period) for r in series))
+            if len(self._means) >= 100_000:
+                self._means.clear()
+            self._means[key] = found
+        return found
 
     def section(self, entity_type: str, point: ControlPoint | None, code: str, series: list[StatusRow],
                 unit_label: bool = True) -> dict:
         periods = [r.period for r in series]
         comparisons = []
-        if unit_label and entity_type in UNIT_COMPARISON:
-            values = tuple(self._mean(code, r.unit_id, r.period) for r in series)
-            comparisons.append(charts.Comparison("unit", UNIT_COMPARISON[entity_type], values))
-        if entity_type in SCHOOL_COMPARISON:
-            values = tuple(self._mean(code, None, r.period) for r in series)
-            comparisons.append(charts.Comparison("school", SCHOOL_COMPARISON[entity_type], values))
+        if (unit_label and entity_type in UNIT_COMPARISON) or entity_type in SCHOOL_COMPARISON:
+            unit_means, school_means = self._series_means(code, series)
+            if unit_label and entity_type in UNIT_COMPARISON:
+                comparisons.append(charts.Comparison("unit", UNIT_COMPARISON[entity_type], unit_means))
+            if entity_type in SCHOOL_COMPARISON:
+                comparisons.append(charts.Comparison("school", SCHOOL_COMPARISON[entity_type], school_means))
         references = self.data.references_for(code, periods)
         spec = charts.ChartSpec(
             indicator_code=code,
@@ -169,26 +187,18 @@ class SiteBuilder:
             references=tuple(charts.Reference(ref.value, ref.label_zh) for ref in references),
         )
         chart = charts.render_svg(spec)
-        return {
-            "code": code,
-            "name": point.name_zh if point else code,
-            "unit": point.unit if point else "",
-            "direction_zh": DIRECTION_ZH.get(point.direction, "") if point else "",
-            "latest_status": series[-1].status if series else "",
-            "svg": chart.svg,
-            "comparison_labels": [c.label for c in comparisons],
-            "rows": [
-                {
-                    "period": r.period, "value": n(r.value), "numerator": n(r.numerator), "denominator": n(r.denominator),
-                    "target": n(r.target_value), "standard": n(r.standard_value), "warning": n(r.warning_value),
-                    "status": r.status, "comparisons": [n(c.values[i]) for c in comparisons],
-                }
-                for i, r in list(enumerate(series))[::-1][:TABLE_PERIODS]  # newest period first
-            ],
-            "older": max(0, len(series) - TABLE_PERIODS),
-            "references": [{"label_zh": r.label_zh, "value": n(r.value), "period": r.period, "source_zh": r.source_zh}
-                           for r in references],
-        }
+        rows = [
+            (r.period, n(r.value), n(r.numerator), n(r.denominator), n(r.target_value), n(r.standard_value),
+             n(r.warning_value), r.status, [n(c.values[i]) for c in comparisons])
+            for i, r in list(enumerate(series))[::-1][:TABLE_PERIODS]  # newest period first
+        ]
+        labels = [c.label for c in comparisons]
+        html = fragments.card(
+            code, point.name_zh if point else code, point.unit if point else "",
+            DIRECTION_ZH.get(point.direction, "") if point else "", series[-1].status if series else "", chart.svg,
+            labels, rows, max(0, len(series) - TABLE_PERIODS),
+            [(r.label_zh, n(r.value), r.period, r.source_zh) for r in references])
+        return {"code": code, "comparison_labels": labels, "html": html}
 
     def has_page(self, entity_type: str, entity_id: str | None) -> bool:
         if not entity_id:
@@ -219,32 +229,31 @@ class SiteBuilder:
                     type_label: str | None = None) -> None:
         relative = page_path(entity_type, entity_id)
         open_warnings, closed_warnings = self._warnings(entity_type, entity_id)
+        by_code = self._by_code(rows)
         key = content_key(entity_type, entity_id, name, rows, crumbs, facts, related, note, type_label,
                           open_warnings, closed_warnings, self.school_name,
-                          self._comparison_inputs(entity_type, rows), self._reference_key(rows))
+                          self._comparison_inputs(rows, by_code), self._reference_key(by_code))
         self.report.pages += 1
         self.report.by_type[entity_type] = self.report.by_type.get(entity_type, 0) + 1
         if self.writer.is_current(relative, key):
             return
-        built = sections() if sections else self.sections(entity_type, rows)
+        built = sections() if sections else self.sections(entity_type, rows, by_code=by_code)
         html = self.templates["entity"].render(
             **self._common(name), entity_type=entity_type, entity_id=entity_id, name=name,
             type_label=type_label or ENTITY_ZH.get(entity_type, entity_type), crumbs=list(crumbs), facts=list(facts),
-            related=list(related), note=note, sections=built, open_warnings=open_warnings,
+            related=fragments.related_tables(related, ROOT), note=note, sections=built, open_warnings=open_warnings,
             closed_warnings=closed_warnings, entity_label=ENTITY_LABEL.get(entity_type, "本值"),
             has_comparisons=any(s["comparison_labels"] for s in built),
         )
         self.writer.write(relative, html, key)
 
-    def _comparison_inputs(self, entity_type: str, rows: list[StatusRow]) -> tuple:
+    def _comparison_inputs(self, rows: list[StatusRow], by_code: dict[str, list[StatusRow]] | None = None) -> tuple:
         """The comparison values a page shows, so a change in the unit's or school's mean rebuilds it."""
-        return tuple(
-            (self._mean(r.indicator_code, r.unit_id, r.period), self._mean(r.indicator_code, None, r.period)) for r in rows
-        )
+        by_code = self._by_code(rows) if by_code is None else by_code
+        return tuple((code, self._series_means(code, series)) for code, series in by_code.items())
 
-    def _reference_key(self, rows: list[StatusRow]) -> tuple:
-        codes = sorted({r.indicator_code for r in rows})
-        return tuple((code, tuple(self.data.references.get(code, []))) for code in codes)
+    def _reference_key(self, by_code: dict[str, list[StatusRow]]) -> tuple:
+        return tuple((code, tuple(self.data.references.get(code, []))) for code in sorted(by_code))
 
     def _common(self, title: str, root: str = ROOT) -> dict:
         return {"title": title, "root": root, "school_name": self.school_name, "built_at": self.built_at,
@@ -298,7 +307,8 @@ class SiteBuilder:
         key = content_key(folder, title, blocks, intro, self.school_name)
         if self.writer.is_current(relative, key):
             return
-        html = self.templates["index"].render(**self._common(title), heading=title, blocks=blocks, intro=intro)
+        html = self.templates["index"].render(**self._common(title), heading=title,
+                                              blocks=fragments.related_tables(blocks, ROOT), intro=intro)
         self.writer.write(relative, html, key)
 
 
@@ -315,6 +325,7 @@ SHOWN_WARNING_FIELDS = ("id", "indicator_code", "entity_id", "period", "entity_n
 def site_version() -> str:
     return code_version(HERE / "templates", HERE / "static", Path(charts.__file__), Path(__file__),
                         Path(__file__).with_name("links.py"), Path(__file__).with_name("pages.py"),
+                        Path(__file__).with_name("fragments.py"),
                         HERE.parent / "report_data.py")
 
 

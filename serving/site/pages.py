@@ -312,7 +312,7 @@ def overview(builder: SiteBuilder) -> None:
               for code, rows in trend.items() if code in data.control_points
               and data.control_points[code].entity_type not in ("school",)]
     key_parts = (layers, achievement, sorted(open_by_owner.items()), sorted(open_by_unit.items()), school_rows, trends,
-                 builder._comparison_inputs("school", school_rows), builder._reference_key(school_rows), builder.school_name)
+                 builder._comparison_inputs(school_rows), builder._reference_key(builder._by_code(school_rows)), builder.school_name)
     key = content_key(*key_parts)
     if builder.writer.is_current("index.html", key):
         return
