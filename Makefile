@@ -47,7 +47,7 @@ test: install
 
 # The inner loop: everything but the slow, server and benchmark tests, on two workers (under two minutes).
 test-fast: install
-	$(RUN) pytest -q -n 2 -m "not slow and not services and not bench"
+	$(RUN) pytest -q -n 2 --dist loadgroup -m "not slow and not services and not bench"
 
 # The end-to-end benchmark at 20 000 students × 3 years plus the growth curve, written to
 # data/bench/bench.json and BENCHMARKS.md. Takes a while (it generates four schools); not part of `make test`.
