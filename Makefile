@@ -43,7 +43,7 @@ sync: install
 
 # The full suite, as CI runs it (.ci/run), on two workers (one per core), a test folder per worker at a time.
 test: install
-	$(RUN) pytest -q -n 2 --dist loadgroup
+	$(RUN) pytest -q -n 2 --dist loadgroup --no-loadscope-reorder
 
 # The inner loop: everything but the slow, server and benchmark tests, on two workers (under two minutes).
 test-fast: install

@@ -9,7 +9,7 @@ import click
 
 from bench.peer import DEFAULT_PG_URL, PostgresTarget
 from bench.report import BENCHMARKS_MD, goals, render_markdown, update_markdown
-from bench.run import BENCH_DIR, DEFAULT_JSON, run_bench
+from bench.run import BENCH_DIR, DEFAULT_JSON, INCREMENTS, run_bench
 
 
 @click.command(help="端到端基准测试：全量重建、夜间增量、峰值内存、扫描下限、PostgreSQL 对照、规模增长（见 BENCHMARKS.md）。")
@@ -28,20 +28,26 @@ from bench.run import BENCH_DIR, DEFAULT_JSON, run_bench
 @click.option("--bench-dir", type=click.Path(path_type=Path), default=None,
               help="生成的学校与仓库放在这里（默认 data/bench，已被 git 忽略）")
 @click.option("--growth-only", is_flag=True, help="只测增长曲线（主规模沿用结果 JSON 中已有的测量）")
+@click.option("--increments", default=",".join(INCREMENTS), show_default=True,
+              help="主规模在全量重建之后测量的增量，逗号分隔：hour（当天同步）、day（夜间）、week（一周）")
 @click.option("--report-only", is_flag=True, help="不测量，只用已有的结果 JSON 重写报告")
 def bench(students: int, years: int, seed: int, growth: str, skip_peer: bool, pg_url: str, regenerate: bool,
           out_json: Path | None, markdown: Path | None, bench_dir: Path | None, growth_only: bool,
-          report_only: bool) -> None:
+          increments: str, report_only: bool) -> None:
     if report_only:
         results = json.loads((out_json or DEFAULT_JSON).read_text())
         update_markdown(markdown or BENCHMARKS_MD, render_markdown(results))
         click.echo(f"已根据 {out_json or DEFAULT_JSON} 重写 {markdown or BENCHMARKS_MD}")
         return
     sizes = [int(n) for n in growth.split(",") if n.strip()]
+    chosen = tuple(name.strip() for name in increments.split(",") if name.strip())
+    if unknown := set(chosen) - set(INCREMENTS):
+        raise click.BadParameter(f"未知的增量：{'、'.join(sorted(unknown))}（可选 {', '.join(INCREMENTS)}）",
+                                 param_hint="--increments")
     peer = None if skip_peer else PostgresTarget.from_url(pg_url)
     results = run_bench(students, years, seed, growth=sizes, peer=peer, out_json=out_json or DEFAULT_JSON,
                         markdown=markdown or BENCHMARKS_MD, regenerate=regenerate, bench_dir=bench_dir or BENCH_DIR,
-                        growth_only=growth_only, log=click.echo)
+                        growth_only=growth_only, log=click.echo, increments=chosen)
     click.echo(f"结果：{out_json or DEFAULT_JSON}；报告：{markdown or BENCHMARKS_MD}")
     for goal, target, measured, holds in goals(results):
         mark = "—" if holds is None else ("达成" if holds else "未达成")

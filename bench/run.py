@@ -262,8 +262,12 @@ def machine() -> dict:
             "dbt_core": dbt.version.__version__, "os": platform.platform()}
 
 
+INCREMENTS = ("hour", "day", "week")
+
+
 def bench_scale(students: int, years: int, seed: int, *, nightly: bool, floor: bool, peer: PostgresTarget | None,
-                regenerate: bool, result: dict, save=lambda: None, bench_dir: Path = BENCH_DIR, log=print) -> dict:
+                regenerate: bool, result: dict, save=lambda: None, bench_dir: Path = BENCH_DIR, log=print,
+                increments: tuple[str, ...] = INCREMENTS) -> dict:
     """Measure one school size into `result`, calling save() after each stage so a failure
     later on keeps what was measured."""
     data_dir = school_dir(bench_dir, students, years)
@@ -289,21 +293,25 @@ def bench_scale(students: int, years: int, seed: int, *, nightly: bool, floor: b
     if nightly:
         # Last: appending changes the sources the other stages measured. An hour, then the
         # next day, then the next week: each run sees only what was appended since the last.
-        log(f"[{students}×{years}] 当天同步（追加一小时 → zhengai sync --same-day）…")
-        result["same_day"] = same_day_increment(data_dir)
-        save()
-        log(f"[{students}×{years}] 夜间增量（追加一天 → zhengai sync）…")
-        result["nightly"] = nightly_increment(data_dir)
-        save()
-        log(f"[{students}×{years}] 一周增量（追加五个教学日 → zhengai sync）…")
-        result["week"] = week_increment(data_dir)
+        if "hour" in increments:
+            log(f"[{students}×{years}] 当天同步（追加一小时 → zhengai sync --same-day）…")
+            result["same_day"] = same_day_increment(data_dir)
+            save()
+        if "day" in increments:
+            log(f"[{students}×{years}] 夜间增量（追加一天 → zhengai sync）…")
+            result["nightly"] = nightly_increment(data_dir)
+            save()
+        if "week" in increments:
+            log(f"[{students}×{years}] 一周增量（追加五个教学日 → zhengai sync）…")
+            result["week"] = week_increment(data_dir)
     return result
 
 
 def run_bench(students: int, years: int, seed: int = 42, growth: list[int] | None = None,
               peer: PostgresTarget | None = None,
               out_json: Path = DEFAULT_JSON, markdown: Path | None = BENCHMARKS_MD, regenerate: bool = False,
-              bench_dir: Path = BENCH_DIR, growth_only: bool = False, log=print) -> dict:
+              bench_dir: Path = BENCH_DIR, growth_only: bool = False, log=print,
+              increments: tuple[str, ...] = INCREMENTS) -> dict:
     """Measure the main scale (unless growth_only) and the growth curve; results merge into
     out_json by scale, so the curve can be measured in several sittings."""
     results = json.loads(out_json.read_text()) if out_json.exists() else {}
@@ -322,7 +330,8 @@ def run_bench(students: int, years: int, seed: int = 42, growth: list[int] | Non
 
     if not growth_only:
         bench_scale(students, years, seed, nightly=True, floor=True, peer=peer, regenerate=regenerate,
-                    result=results["scales"].setdefault(main_key, {}), save=save, bench_dir=bench_dir, log=log)
+                    result=results["scales"].setdefault(main_key, {}), save=save, bench_dir=bench_dir, log=log,
+                    increments=increments)
     for n in growth or []:
         if n != students:
             bench_scale(n, years, seed, nightly=False, floor=False, peer=None, regenerate=regenerate,

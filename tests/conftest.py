@@ -24,9 +24,12 @@ SLOW = ("end_to_end/", "bad_input/", "dbt_project/", "bench/", "serving/test_sna
 SERVICES = ("ingest/test_servers.py", "serving/test_serving_postgres.py", "dbt_project/test_dbt_postgres_peer.py",
             "bench/test_bench_smoke.py", "zhengai/test_doctor_servers.py")
 BENCH = ("bench/",)
-# The longest groups of `make test`, longest first (measured with --durations); the rest follow
-# in collection order.
-HEAVY_FIRST = ()
+# The longest groups of `make test`, longest first (from `--durations`); the rest follow in
+# collection order (`make test` turns off xdist's reordering by number of tests).
+HEAVY_FIRST = ("end_to_end/test_same_day.py", "zhengai/test_readme_quick_start.py", "bench/test_bench_smoke.py",
+               "end_to_end", "serving", "dbt_project", "serving/test_snapshot_delta.py", "bad_input",
+               "dbt_project/test_dbt_incremental.py", "dbt_project/test_dbt_demo_school.py",
+               "dbt_project/test_dbt_postgres_peer.py", "expectations/test_expectations_rebuild.py", "orchestration/test_daemon_dispatch.py")
 
 
 def uses_a_folder_fixture(item: pytest.Item, folder: str) -> bool:
@@ -36,7 +39,7 @@ def uses_a_folder_fixture(item: pytest.Item, folder: str) -> bool:
 
 def set_xdist_group(item: pytest.Item, group: str) -> None:
     item.add_marker(pytest.mark.xdist_group(group))
-    if item.config.getvalue("loadgroup") and hasattr(item, "_id"):
+    if getattr(item.config.option, "loadgroup", False) and hasattr(item, "_id"):
         # pytest-xdist (3.8) tells its scheduler the group by appending `@group` to `_nodeid`,
         # which pytest 9.2 no longer reads (node ids come from `_id`): without this the groups
         # are silently ignored and every worker builds every session fixture.
