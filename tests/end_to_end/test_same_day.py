@@ -11,6 +11,7 @@ school, against a full rebuild of the same sources.
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from dataclasses import dataclass
@@ -207,3 +208,22 @@ def test_hourly_runs_mail_only_same_day_crossings_once_and_nothing_when_nothing_
     assert quiet == [] and chain.hourly[2].emails == []
     # the nightly run sends one digest per recipient; the night away was told once, at 22:00 (above)
     assert nightly == [] or len({item.recipient_key for item in nightly}) == len(nightly)
+
+
+def test_each_hourly_build_runs_only_what_its_new_rows_reach(chain: Chain):
+    """The night builds the whole project; an hour builds the nodes downstream of the tables
+    that received rows, and an hour with nothing new runs no dbt at all, yet succeeds."""
+    with duckdb.connect(str(chain.incremental.warehouse), read_only=True) as con:
+        builds = con.execute("select scope, nodes_selected, changed_sources from meta.data_center_builds "
+                             "order by started_at").fetchall()
+    assert [scope for scope, *_ in builds] == ["full", "changed", "changed", "none", "full"]
+    (_, whole, _), morning, evening, quiet, _ = builds
+    # 08:00: the morning's sessions and check-ins, the corrected grade, the moved student
+    assert {"raw_jw.JW_KQ_SKJLB", "raw_jw.JW_KQ_XSKQB", "raw_jw.JW_CJ_XSCJB", "raw_jw.JW_XJGL_XSJBXXB",
+            "raw_xg.XG_XSXX"} <= set(json.loads(morning[2]))
+    # 22:00: the dorm checks only
+    assert json.loads(evening[2]) == ["raw_xg.XG_CQJL"] and 0 < evening[1] < morning[1] < whole
+    assert quiet[1] == 0 and chain.hourly[2].succeeded and chain.hourly[2].models_built == 0
+    # the snapshot and the site followed the evening's build; the quiet hour left them as they were
+    assert chain.hourly[1].snapshot and chain.hourly[1].report_site
+    assert chain.hourly[2].snapshot is None and chain.hourly[2].report_site is None
