@@ -81,6 +81,11 @@ def test_an_hour_of_check_ins_builds_only_what_is_downstream_of_the_check_in_tab
     # every buildable node is either built or named in the exclusion dbt is given
     selectable = [node["name"] for node in manifest["nodes"].values() if node["resource_type"] in SELECTABLE_TYPES]
     assert len(selectable) == len(set(selectable)), "dbt selects by name: names must be unique"
+    # a bare name is matched against the fqn: a name that is also a folder would leave out the
+    # folder (a snapshot's fqn repeats its name, and its folder holds only itself)
+    for name in selectable:
+        under = {node["name"] for node in manifest["nodes"].values() if name in node["fqn"][:-1]}
+        assert under <= {name}, (name, under)
     assert set(selectable) == names | set(scope.excluded_names) and not names & set(scope.excluded_names)
 
 
