@@ -94,6 +94,8 @@ def _step_stages(data_dir: Path, since: float) -> dict:
             stages["dispatch"] += (stats.end_time or stats.start_time) - stats.start_time
             continue
         for step in instance.get_run_step_stats(run.run_id):
+            if step.start_time is None:   # skipped: nothing it reads was rebuilt
+                continue
             seconds = (step.end_time or step.start_time) - step.start_time
             steps[step.step_key] = round(seconds, 2)
             stages[_stage_of(step.step_key)] += seconds

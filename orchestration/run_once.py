@@ -23,7 +23,7 @@ from expectations.registry import load_departments_csv
 from orchestration.assets.analyst_snapshot import SNAPSHOT_KEY
 from orchestration.assets.data_center import full_refresh_config
 from orchestration.assets.reports import REPORT_SITE
-from orchestration.jobs import DISPATCHED_IN_PROCESS_TAG, SAME_DAY_LEDGER_CONFIG
+from orchestration.jobs import DISPATCHED_IN_PROCESS_TAG, SAME_DAY_CONFIG
 from orchestration.progress import listened_run_id
 from orchestration.resources import ReportsRoom
 from orchestration.run_records import control_point_evaluations, failed_control_points
@@ -85,7 +85,10 @@ def run_sync(settings: Settings, instance: dg.DagsterInstance | None = None,
     job = "same_day_sync" if same_day else "nightly_sync"
     run_config = full_refresh_config() if full_refresh else None
     if same_day and full_refresh:
-        run_config = {"ops": {**SAME_DAY_LEDGER_CONFIG["ops"], **run_config["ops"]}}
+        # the job's own same-day config, with the full refresh on top (a full refresh builds everything)
+        run_config = {"ops": {name: {"config": {**SAME_DAY_CONFIG["ops"].get(name, {}).get("config", {}),
+                                                 **op["config"]}}
+                              for name, op in {**SAME_DAY_CONFIG["ops"], **run_config["ops"]}.items()}}
     nightly = defs.resolve_job_def(job).execute_in_process(
         instance=instance, raise_on_error=False, run_config=run_config,
         run_id=listened_run_id(instance, on_stage), tags=SYNC_TAGS)
@@ -157,7 +160,12 @@ RECIPIENTS_PER_LINE = 5
 def report_site_line(summary: SyncSummary) -> str:
     if summary.report_site:
         return f"  报告网站（画像、驾驶舱）：{summary.report_site}（已更新，可用浏览器直接打开）"
-    return "  报告网站：未更新（本次构建未成功）"
+    return f"  报告网站：未更新（{_not_updated_because(summary)}）"
+
+
+def _not_updated_because(summary: SyncSummary) -> str:
+    # A good same-day run that rebuilt nothing the page or the snapshot reads leaves them as they are.
+    return "本次构建未成功" if not summary.succeeded else "本次没有重建它所依据的模型，沿用上次的版本"
 
 
 def format_summary(summary: SyncSummary) -> str:
@@ -190,7 +198,8 @@ def format_summary(summary: SyncSummary) -> str:
         lines += ["    " + "、".join(told[i:i + RECIPIENTS_PER_LINE]) for i in range(0, len(told), RECIPIENTS_PER_LINE)]
     else:
         lines.append("  本次无新增预警需要通知")
-    lines.append(f"  分析快照：{summary.snapshot}（已更新）" if summary.snapshot else "  分析快照：未更新（本次构建未成功）")
+    lines.append(f"  分析快照：{summary.snapshot}（已更新）" if summary.snapshot
+                 else f"  分析快照：未更新（{_not_updated_because(summary)}）")
     lines.append(report_site_line(summary))
     if summary.data_quality_alert:
         alert = summary.data_quality_alert

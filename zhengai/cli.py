@@ -74,7 +74,7 @@ def generate(students: int, years: int | None, seed: int, out_dir: Path | None, 
 @click.option("--full-refresh", is_flag=True,
               help="从全部原始数据重建增量模型（源系统删除了记录、或维度变化而其记录未重新接入时使用）")
 @click.option("--same-day", is_flag=True,
-              help="运行白天的当天同步：只判定并通知登记表中设为当天通知（same_day_digest）的质控点，不生成报告草稿与年报数据表")
+              help="运行白天的当天同步：dbt 只构建上次构建以来有新数据的源表下游的模型与测试；只判定并通知登记表中设为当天通知（same_day_digest）的质控点，不生成报告草稿与年报数据表")
 @click.option("--log", "log_path", type=click.Path(path_type=Path), default=None,
               help="完整日志追加到此文件（默认数据仓库旁 logs/sync-<时间>.log）")
 @click.option("--verbose", is_flag=True, help="完整日志直接输出到终端，不写日志文件")

@@ -11,6 +11,7 @@ school, against a full rebuild of the same sources.
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from dataclasses import dataclass
@@ -207,3 +208,26 @@ def test_hourly_runs_mail_only_same_day_crossings_once_and_nothing_when_nothing_
     assert quiet == [] and chain.hourly[2].emails == []
     # the nightly run sends one digest per recipient; the night away was told once, at 22:00 (above)
     assert nightly == [] or len({item.recipient_key for item in nightly}) == len(nightly)
+
+
+def test_each_hourly_build_runs_only_what_its_new_rows_reach(chain: Chain):
+    """The night builds the whole project; an hour builds the nodes downstream of the tables
+    that received rows. The plan workbook's refused rows are read and set aside again every
+    run, so the quiet hour rebuilds the quarantine summaries and nothing else, and succeeds."""
+    with duckdb.connect(str(chain.incremental.warehouse), read_only=True) as con:
+        builds = con.execute("select scope, nodes_selected, changed_sources from meta.data_center_builds "
+                             "order by started_at").fetchall()
+    assert [scope for scope, *_ in builds] == ["full", "changed", "changed", "changed", "full"]
+    (_, whole, _), morning, evening, quiet, _ = builds
+    changed = [json.loads(build[2]) for build in (morning, evening, quiet)]
+    # 08:00: the morning's sessions and check-ins, the corrected grade, the moved student
+    assert {"raw_jw.JW_KQ_SKJLB", "raw_jw.JW_KQ_XSKQB", "raw_jw.JW_CJ_XSCJB", "raw_jw.JW_XJGL_XSJBXXB",
+            "raw_xg.XG_XSXX"} <= set(changed[0])
+    # 22:00: the dorm checks only; the quiet hour: no raw table
+    assert [table for table in changed[1] if table.startswith("raw_")] == ["raw_xg.XG_CQJL"]
+    assert changed[2] == ["meta.quarantine"]
+    assert 0 < quiet[1] < evening[1] < morning[1] < whole
+    # the evening's build reached the status: site and snapshot follow; the quiet hour's did not
+    assert chain.hourly[1].snapshot and chain.hourly[1].report_site
+    assert chain.hourly[2].succeeded and 0 < chain.hourly[2].models_built <= quiet[1]
+    assert chain.hourly[2].report_site is None

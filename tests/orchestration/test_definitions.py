@@ -64,10 +64,12 @@ def test_full_refresh_reaches_the_dbt_build_as_run_config(defs):
 
     job = defs.resolve_job_def("nightly_sync")
     assert dg.validate_run_config(job, full_refresh_config())["ops"]["data_center"]["config"] == {
-        "full_refresh": True}
+        "full_refresh": True, "only_changed": False}
     # the ingest reconciles the keys of its watermark tables too
     assert dg.validate_run_config(job, full_refresh_config())["ops"]["ingest_jw"]["config"] == {
         "full_refresh": True}
     # and without it the nightly run needs no config at all
-    assert dg.validate_run_config(job, {})["ops"]["data_center"]["config"] == {"full_refresh": False}
+    # the whole dbt project every night
+    assert dg.validate_run_config(job, {})["ops"]["data_center"]["config"] == {"full_refresh": False,
+                                                                               "only_changed": False}
     assert dg.validate_run_config(job, {})["ops"]["ingest_jw"]["config"] == {"full_refresh": False}

@@ -56,7 +56,7 @@ def test_a_school_day_tick_launches_the_same_day_job_judging_only_same_day_contr
     job = defs.resolve_job_def("same_day_sync")
     run_config = dg.validate_run_config(job, request.run_config or None)
     assert run_config["ops"]["warnings__ledger"]["config"] == {"same_day_only": True}
-    assert run_config["ops"]["data_center"]["config"] == {"full_refresh": False}
+    assert run_config["ops"]["data_center"]["config"] == {"full_refresh": False, "only_changed": True}
     # the report site is kept current every hour; drafts and annual tables wait for the night
     keys = job.asset_layer.executable_asset_keys
     assert dg.AssetKey(["reports", "site"]) in keys and dg.AssetKey(["serving", "analyst_snapshot"]) in keys

@@ -1,0 +1,163 @@
+"""What the same-day dbt build has to rebuild: the nodes downstream of what changed since the
+last good build of the data center.
+
+Changed means: raw tables that received or lost rows (meta.load_audit), the quarantine when
+rows were set aside, nodes whose own file changed (a registry seed edited, a model deployed)
+and nodes built for another month than the school's current one (the task board runs to the
+current month). Everything else was built from the same inputs and is left as it is, tests
+included. With no build recorded, or a node never built, the scope is the whole project.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+
+BUILT_TYPES = ("model", "seed", "snapshot")
+SELECTABLE_TYPES = (*BUILT_TYPES, "test")
+# Macros whose output depends on the build's as_of_date at month granularity.
+MONTH_MACROS = ("macro.zhengai.as_of_month",)
+
+BUILD_LOG_DDL = """
+CREATE SCHEMA IF NOT EXISTS meta;
+CREATE TABLE IF NOT EXISTS meta.data_center_builds (
+    run_id VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, scope VARCHAR,
+    nodes_selected INTEGER, changed_sources VARCHAR);
+CREATE TABLE IF NOT EXISTS meta.data_center_nodes (
+    unique_id VARCHAR PRIMARY KEY, checksum VARCHAR, as_of_date DATE, run_id VARCHAR, built_at TIMESTAMP);
+"""
+
+
+@dataclass(frozen=True)
+class BuildScope:
+    full: bool
+    reason: str                                 # for the log, in Chinese
+    nodes: frozenset[str] = frozenset()         # unique ids built when not full
+    changed_sources: tuple[str, ...] = ()       # "raw_jw.JW_KQ_XSKQB", …
+    modified: tuple[str, ...] = ()              # nodes changed themselves (file, month)
+    excluded_names: tuple[str, ...] = field(default=(), repr=False)
+
+    @property
+    def empty(self) -> bool:
+        return not self.full and not self.nodes
+
+
+def _descendants(child_map: Mapping[str, list[str]], roots: Iterable[str]) -> set[str]:
+    seen, stack = set(), list(roots)
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.extend(child_map.get(node, []))
+    return seen
+
+
+def _uses_macro(manifest: dict, node: dict, wanted: tuple[str, ...]) -> bool:
+    macros, stack = set(), list(node.get("depends_on", {}).get("macros", []))
+    while stack:
+        name = stack.pop()
+        if name in macros:
+            continue
+        macros.add(name)
+        stack.extend(manifest["macros"].get(name, {}).get("depends_on", {}).get("macros", []))
+    return any(name in macros for name in wanted)
+
+
+def source_ids(manifest: dict, tables: Iterable[tuple[str, str]]) -> list[str]:
+    """dbt source ids of (warehouse schema, table) pairs; tables dbt does not read are left out."""
+    by_relation = {(source["schema"].lower(), source["name"].lower()): uid for uid, source in manifest["sources"].items()}
+    return sorted({by_relation[(schema.lower(), name.lower())] for schema, name in tables
+                   if (schema.lower(), name.lower()) in by_relation})
+
+
+def select_nodes(manifest: dict, roots: Iterable[str]) -> frozenset[str]:
+    """The roots and everything downstream of them that `dbt build` runs (tests included:
+    a test runs when any of its parents is rebuilt, as dbt's eager selection does)."""
+    wanted = _descendants(manifest["child_map"], roots)
+    return frozenset(uid for uid in wanted if manifest["nodes"].get(uid, {}).get("resource_type") in SELECTABLE_TYPES)
+
+
+def excluded_names(manifest: dict, nodes: frozenset[str]) -> tuple[str, ...]:
+    """Names of every buildable node outside `nodes`: dagster-dbt always adds the asset
+    definition's own `--select`, and dbt unions repeated selects, so the scope is given as
+    what to leave out."""
+    return tuple(sorted(node["name"] for uid, node in manifest["nodes"].items()
+                        if node["resource_type"] in SELECTABLE_TYPES and uid not in nodes))
+
+
+def _has_build_log(con: duckdb.DuckDBPyConnection) -> bool:
+    return con.execute("select count(*) from information_schema.tables where table_schema = 'meta' "
+                       "and table_name in ('data_center_builds', 'data_center_nodes', 'load_audit')").fetchone()[0] == 3
+
+
+def changed_tables(con: duckdb.DuckDBPyConnection, since: datetime) -> list[tuple[str, str]]:
+    """(schema, table) of raw tables written to or removed from by loads after `since`, and
+    the quarantine when those loads set rows aside."""
+    rows = con.execute("""
+        select 'raw_' || source, table_name,
+               bool_or(coalesce(rows_written, rows_loaded) > 0 or coalesce(rows_removed, 0) > 0
+                       or coalesce(rows_deleted, 0) > 0),
+               bool_or(rows_quarantined > 0)
+        from meta.load_audit where started_at > ? and status = 'ok'
+        group by all order by all""", [since]).fetchall()
+    tables = [(schema, table) for schema, table, written, _ in rows if written]
+    if any(quarantined for *_, quarantined in rows):
+        tables.append(("meta", "quarantine"))
+    return tables
+
+
+def plan_build(warehouse: Path, manifest: dict, as_of: date) -> BuildScope:
+    """The nodes the next build has to run so the warehouse equals a full build on the same raw."""
+    if not Path(warehouse).exists():
+        return BuildScope(full=True, reason="仓库尚不存在，完整构建")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        if not _has_build_log(con):
+            return BuildScope(full=True, reason="仓库中没有构建记录，完整构建")
+        last = con.execute("select max(started_at) from meta.data_center_builds").fetchone()[0]
+        if last is None:
+            return BuildScope(full=True, reason="仓库中没有成功的构建记录，完整构建")
+        built = {uid: (checksum, as_of_date) for uid, checksum, as_of_date in
+                 con.execute("select unique_id, checksum, as_of_date from meta.data_center_nodes").fetchall()}
+        tables = changed_tables(con, last)
+    modified = []
+    for uid, node in manifest["nodes"].items():
+        if node["resource_type"] not in BUILT_TYPES:
+            continue
+        if uid not in built or built[uid][0] != node["checksum"]["checksum"]:
+            modified.append(uid)
+        elif (_uses_macro(manifest, node, MONTH_MACROS)
+              and (built[uid][1] is None or built[uid][1].strftime("%Y-%m") != as_of.strftime("%Y-%m"))):
+            modified.append(uid)
+    sources = source_ids(manifest, tables)
+    nodes = select_nodes(manifest, [*sources, *modified])
+    changed = tuple(f"{schema}.{table}" for schema, table in tables)
+    if not nodes:
+        return BuildScope(full=False, reason="上次构建后没有新数据或改动，无需构建", changed_sources=changed)
+    reason = (f"只构建受影响的 {len(nodes)} 个节点：" + ("、".join(changed) or "无新数据")
+              + (f"；自身改动或跨月的节点 {len(modified)} 个" if modified else ""))
+    return BuildScope(full=False, reason=reason, nodes=nodes, changed_sources=changed, modified=tuple(sorted(modified)),
+                      excluded_names=excluded_names(manifest, nodes))
+
+
+def record_build(warehouse: Path, manifest: dict, scope: BuildScope, *, run_id: str, started_at: datetime,
+                 as_of: date) -> None:
+    """After a good build: when it started (loads after it are the next build's news) and
+    the version of each node it built."""
+    built = [uid for uid, node in manifest["nodes"].items() if node["resource_type"] in BUILT_TYPES
+             and (scope.full or uid in scope.nodes)]
+    now = datetime.now()
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(BUILD_LOG_DDL)
+        con.begin()
+        con.execute("insert into meta.data_center_builds values (?, ?, ?, ?, ?, ?)",
+                    [run_id, started_at, now, "full" if scope.full else ("none" if scope.empty else "changed"), len(built),
+                     json.dumps(list(scope.changed_sources), ensure_ascii=False)])
+        con.executemany("insert or replace into meta.data_center_nodes values (?, ?, ?, ?, ?)",
+                        [[uid, manifest["nodes"][uid]["checksum"]["checksum"], as_of, run_id, now] for uid in built])
+        con.commit()
