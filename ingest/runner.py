@@ -165,7 +165,18 @@ def _reconcile(store: Warehouse, table: TableConfig, source: "RelationalSource",
                result: LoadResult, run_id: str, started_at: datetime) -> LoadResult:
     try:
         keys = (source.files or source.database).keys(table)
-        result = store.reconcile(table, keys, result, run_id, started_at)
+    except Exception as exc:  # the load stands; the reconciliation is tried again next run
+        log.error("%s.%s: key reconciliation failed: %s", table.source, table.name,
+                  _describe(exc, source.secrets))
+        return result
+    return _mark_deleted(store, table, source, keys, result, run_id, started_at)
+
+
+def _mark_deleted(store: Warehouse, table: TableConfig, source: "RelationalSource",
+                  source_keys: pl.DataFrame, result: LoadResult, run_id: str, started_at: datetime,
+                  **reconcile_options) -> LoadResult:
+    try:
+        result = store.reconcile(table, source_keys, result, run_id, started_at, **reconcile_options)
     except Exception as exc:  # the load stands; the reconciliation is tried again next run
         log.error("%s.%s: key reconciliation failed: %s", table.source, table.name,
                   _describe(exc, source.secrets))
@@ -205,17 +216,8 @@ def _load_and_reconcile_log(store: Warehouse, table: TableConfig, source: "Relat
         return result
     source_keys = pl.concat([pl.DataFrame(schema={k: pl.String for k in table.key}),
                              *(frame.cast(pl.String) for frame in keys)])
-    try:
-        result = store.reconcile(table, source_keys, result, run_id, started_at, ranges=ranges,
-                                 source_rows=source_rows)
-    except Exception as exc:  # the load stands; the reconciliation is tried again next run
-        log.error("%s.%s: key reconciliation failed: %s", table.source, table.name,
-                  _describe(exc, source.secrets))
-        return result
-    if result.rows_deleted:
-        log.warning("%s.%s: %s rows gone from the source marked deleted", table.source,
-                    table.name, result.rows_deleted)
-    return result
+    return _mark_deleted(store, table, source, source_keys, result, run_id, started_at, ranges=ranges,
+                         source_rows=source_rows)
 
 
 def _differing_ranges(store: Warehouse, table: TableConfig, source: "RelationalSource",
