@@ -174,12 +174,17 @@ def test_a_reader_walks_up_from_a_student_to_the_college(browser, site, synced_s
 
 def test_digests_link_to_the_pages_of_what_they_list(synced_school, site):
     import email
+    import email.header
     import re
 
     linked = 0
     for eml in sorted(synced_school.settings.outbox.glob("*.eml")):
         message = email.message_from_bytes(eml.read_bytes())
-        html = next(part.get_payload(decode=True).decode() for part in message.walk() if part.get_content_type() == "text/html")
+        html = next((part.get_payload(decode=True).decode() for part in message.walk()
+                     if part.get_content_type() == "text/html"), None)
+        if html is None:  # the engineers' data-quality alert is plain text and links to no page
+            assert "数据质量" in str(email.header.make_header(email.header.decode_header(message["Subject"]))), eml.name
+            continue
         for href in re.findall(r'<a href="([^"]+)"', html):
             target = local_path(href.split("#", 1)[0])
             assert target.exists() and site.resolve() in target.resolve().parents, href

@@ -10,7 +10,7 @@
         incremental_strategy='delete+insert',
         unique_key='check_in_id',
         on_schema_change='fail',
-        post_hook="{{ delete_keys_gone_from_source('check_in_id', source('jw', 'JW_KQ_XSKQB'), 'KQ_ID') }}",
+        post_hook="{{ delete_keys_gone_from_source('check_in_id', ref('stg_jw__check_ins_deleted')) }}",
     )
 }}
 

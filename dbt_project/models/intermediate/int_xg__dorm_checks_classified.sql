@@ -8,7 +8,7 @@
         incremental_strategy='delete+insert',
         unique_key='dorm_check_id',
         on_schema_change='fail',
-        post_hook="{{ delete_keys_gone_from_source('dorm_check_id', source('xg', 'XG_CQJL'), 'JL_ID') }}",
+        post_hook="{{ delete_keys_gone_from_source('dorm_check_id', ref('stg_xg__dorm_checks_deleted')) }}",
     )
 }}
 
