@@ -202,18 +202,19 @@ def _data_test_columns() -> dict[str, str]:
 
 def data_quality_alert(instance: dg.DagsterInstance, run: dg.DagsterRun) -> tuple[str, str] | None:
     """Subject and body of the engineers' data-quality alert for a finished run, or None when
-    it has nothing new to tell. Quarantined and deleted rows are the run's own; failed checks
-    and unjudged records stand until fixed, so those the previous good run of the job already
-    reported are left out: an unchanged night alerts nobody again."""
+    it has nothing new to tell. Failed checks and unjudged records stand until fixed, and a
+    workbook's refused rows are set aside again each time it is read, so what the previous
+    good run of the job already reported is left out: an unchanged night alerts nobody again."""
     columns = _data_test_columns()
     failed = failed_data_quality_details(instance, run.run_id, columns)
     unjudged, quarantined, deleted = data_quality_findings(instance, run.run_id)
     previous = _previous_success(instance, run)
     if previous is not None:
         told_failed = failed_data_quality_details(instance, previous.run_id, columns)
-        told_unjudged = data_quality_findings(instance, previous.run_id)[0]
+        told_unjudged, told_quarantined, _ = data_quality_findings(instance, previous.run_id)
         failed = [item for item in failed if item not in told_failed]
         unjudged = [item for item in unjudged if item not in told_unjudged]
+        quarantined = [item for item in quarantined if item not in told_quarantined]
     if not failed and not unjudged and not quarantined and not deleted:
         return None
     return data_quality_alert_text(run.job_name, run.run_id, unjudged, quarantined, failed, deleted)
