@@ -13,4 +13,4 @@ still_live as (
 )
 
 select distinct {{ try_cast_as('KQ_ID', 'bigint', 'bigint') }} as check_in_id
-from (select KQ_ID from gone except select KQ_ID from still_live)
+from (select KQ_ID from gone except select KQ_ID from still_live) as gone_for_good

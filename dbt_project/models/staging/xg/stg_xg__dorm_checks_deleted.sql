@@ -13,4 +13,4 @@ still_live as (
 )
 
 select distinct {{ try_cast_as('JL_ID', 'bigint', 'bigint') }} as dorm_check_id
-from (select JL_ID from gone except select JL_ID from still_live)
+from (select JL_ID from gone except select JL_ID from still_live) as gone_for_good
