@@ -47,6 +47,13 @@ class ZhengaiPaths(dg.ConfigurableResource):
     def warehouse_path(self) -> Path:
         return Path(self.warehouse)
 
+    @property
+    def dbt_target_path(self) -> Path:
+        """dbt's target folder for this warehouse, kept from one run to the next: dbt then parses
+        only the files that changed (its partial parsing holds only for the same profile, that is
+        the same warehouse path, and the same vars), instead of the whole project every run."""
+        return self.warehouse_path.parent / "dbt_target"
+
 
 class AnalystSnapshot(dg.ConfigurableResource):
     """Where the read-only snapshot for analysts is published (ZHENGAI_SNAPSHOT)."""

@@ -1,12 +1,13 @@
 {#- Months of the task board and the plan workbooks, as 'YYYY-MM' text. -#}
 
-{#- The month the board runs up to: var as_of_date ('YYYY-MM-DD', the nightly run passes the
-    school's date), else today's month. -#}
+{#- The month the board runs up to: var as_of_month ('YYYY-MM', the nightly run passes the
+    school's month), else today's month. A month, not a date: a var that changes only monthly
+    lets dbt keep its parsed project from one run to the next. -#}
 {% macro as_of_month() -%}
-    {%- set as_of = var('as_of_date', none) -%}
+    {%- set as_of = var('as_of_month', none) -%}
     {%- if as_of -%}
-        {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}(-[0-9]{2})?$', as_of | string) -%}
-            {{ exceptions.raise_compiler_error("var as_of_date must be YYYY-MM-DD, got " ~ as_of) }}
+        {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}$', as_of | string) -%}
+            {{ exceptions.raise_compiler_error("var as_of_month must be YYYY-MM, got " ~ as_of) }}
         {%- endif -%}
         '{{ (as_of | string)[:7] }}'
     {%- else -%}

@@ -88,8 +88,8 @@ def build_data_center_assets() -> dg.AssetsDefinition:
             if not scope.full:
                 args += ["--exclude", " ".join(scope.excluded_names)]
             # the task board runs to the school's current month
-            args += ["--vars", json.dumps({"as_of_date": as_of.isoformat()})]
-            yield from dbt.cli(args, context=context).stream()
+            args += ["--vars", json.dumps({"as_of_month": as_of.strftime("%Y-%m")})]
+            yield from dbt.cli(args, context=context, target_path=paths.dbt_target_path).stream()
         # Reached only when dbt succeeded: the next same-day build starts from here.
         record_build(paths.warehouse_path, manifest, scope, run_id=context.run.run_id, started_at=started_at, as_of=as_of)
 

@@ -21,7 +21,7 @@ def dbt_build_dir(tmp_path_factory) -> Path:
     school = build_school()
     create_raw_warehouse(path, school.rows, school.history)
     load_plan_workbooks(path, school, work_dir / "plan")
-    run_dbt_build(work_dir, path, "--vars", json.dumps({"as_of_date": AS_OF_DATE}))
+    run_dbt_build(work_dir, path, "--vars", json.dumps({"as_of_month": AS_OF_DATE[:7]}))
     return work_dir
 
 

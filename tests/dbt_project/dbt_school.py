@@ -601,7 +601,7 @@ def read_seed(name: str) -> list[dict]:
 def run_dbt_build(work_dir: Path, warehouse: Path, *flags: str) -> None:
     """`dbt build` in a child process: dbt-duckdb keeps its connection open for the life of
     the process, which would lock the warehouse against the tests' own connection.
-    `flags` may set dbt vars, e.g. "--vars", '{"as_of_date": "2025-06-15"}'."""
+    `flags` may set dbt vars, e.g. "--vars", '{"as_of_month": "2025-06"}'."""
     dbt = Path(sys.executable).with_name("dbt")
     command = [
         str(dbt), "build", "--no-use-colors", *flags,

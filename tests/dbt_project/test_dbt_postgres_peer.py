@@ -78,7 +78,7 @@ def peer(tmp_path_factory):
         copy_raw_to_postgres(raw, pg, work_dir / "pg_copy")
         copy_snapshot_history(raw, pg)
         command = [str(Path(sys.executable).with_name("dbt")), "build", "--target", "postgres", "--no-use-colors",
-                   "--vars", json.dumps({"as_of_date": AS_OF_DATE}),
+                   "--vars", json.dumps({"as_of_month": AS_OF_DATE[:7]}),
                    "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
                    "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs")]
         env = {**os.environ, **pg.dbt_env(), "ZHENGAI_WAREHOUSE": str(raw), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
