@@ -23,8 +23,11 @@ $(UV):
 	@if command -v uv >/dev/null 2>&1; then mkdir -p $(@D) && ln -sf "$$(command -v uv)" $@; \
 	else python3 -m venv .tools && .tools/bin/pip install --quiet "uv==0.13.9"; fi
 
+# Bytecode compiled once at install: where PYTHONDONTWRITEBYTECODE is set, every process
+# (each sync, each dbt run, each report worker) would otherwise compile Dagster, dbt and
+# Great Expectations from source again, about 10 s of start-up each.
 .venv/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
 # The nightly sync on a generated demo school: SQLite sources, DuckDB warehouse, e-mails in the outbox.

@@ -6,8 +6,9 @@ scratch PostgreSQL database the way the benchmark copies it (bench.peer.
 copy_raw_to_postgres: raw_* and meta, columns lower case) together with the register history
 the snapshots start from, and `dbt build --target postgres` runs there: seeds, snapshots,
 models, data tests and unit tests must all pass, and every row of every layer mart and of
-mart_quality__status must equal the DuckDB build's (session fixture `warehouse`, asked for
-only once the peer has built, so that a missing server skips at once).
+mart_quality__status must equal the DuckDB build's (the folder's session fixture `warehouse`,
+which the rest of the folder builds anyway: taking it as an argument puts this module in the
+folder's xdist group, so the DuckDB school is built once).
 
 Server: ZHENGAI_TEST_POSTGRES_URL (an account allowed to create a database), defaulting to
 the local server. No server or no dbt-postgres skips the tests, unless
@@ -124,11 +125,10 @@ def same(a, b) -> bool:
     return a == b
 
 
-def test_every_node_ends_as_on_duckdb(peer, request):
+def test_every_node_ends_as_on_duckdb(peer, dbt_build_dir):
     """Every seed, snapshot, model, data test and unit test of the DuckDB build ran on
     PostgreSQL too, with the same outcome (a data test that warns on one warns on both)."""
     _, results = peer
-    dbt_build_dir = request.getfixturevalue("dbt_build_dir")
     found = {r["unique_id"]: r["status"] for r in results["results"]}
     duck = json.loads((dbt_build_dir / "target" / "run_results.json").read_text())["results"]
     expected = {r["unique_id"]: r["status"] for r in duck}
@@ -138,9 +138,8 @@ def test_every_node_ends_as_on_duckdb(peer, request):
 
 
 @pytest.mark.parametrize("table", [*LAYER_MARTS, "mart_quality__status", *KEYS])
-def test_marts_equal_the_warehouse(peer, request, table):
+def test_marts_equal_the_warehouse(peer, warehouse, table):
     conn, _ = peer
-    warehouse = request.getfixturevalue("warehouse")
     expected, found = read_duckdb(warehouse, table), read_postgres(conn, table)
     assert expected, f"{table} is empty in the warehouse"
     assert sorted(found) == sorted(expected)
@@ -157,9 +156,8 @@ def test_marts_equal_the_warehouse(peer, request, table):
     ("MAJ_DROPOUT_RATE", "530302", "2024-2025", 10, "预警"),
     ("SCH_SENIOR_TITLE_RATE", "4132012345", "2024-2025", 50, "达成目标"),  # from the snapshot history
 ])
-def test_worked_examples_on_postgres(peer, request, code, entity, period, value, status):
+def test_worked_examples_on_postgres(peer, indicators, code, entity, period, value, status):
     conn, _ = peer
-    indicators = request.getfixturevalue("indicators")
     row = read_postgres(conn, "mart_quality__status")[(code, entity, period)]
     assert row["value"] == pytest.approx(value) and row["status"] == status
     assert same(row["value"], indicators[(code, entity, period)]["value"])

@@ -111,7 +111,7 @@ def _copy_sources(source: Path, target: Path) -> None:
 def chain(tmp_path_factory) -> Chain:
     base = tmp_path_factory.mktemp("same_day")
     sources = base / "incremental" / "sources"
-    generate(sources, students=300, seed=11)
+    generate(sources, students=300, seed=11, years=1)   # two terms: an old grade to correct
     instance = dg.DagsterInstance.ephemeral()
     with smtp_server() as (smtp_url, collector):
         incremental = Settings.from_env({"ZHENGAI_DATA_DIR": str(base / "incremental"), "ZHENGAI_SMTP_URL": smtp_url})
