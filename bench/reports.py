@@ -35,6 +35,7 @@ BLOCK_END = "<!-- reports-bench:end -->"
 GOAL_SECONDS = 60
 GOAL_BYTES = 1024 ** 3
 AFTER_A_NIGHT = ("site (one appended day)",)
+DUE_IN_DECEMBER = ("drafts school", "drafts teacher")
 
 
 def _zhengai(*args: str) -> list[str]:
@@ -140,14 +141,20 @@ def render(results: dict) -> str:
     # The goal is about the night: the site brought up to date after the nightly sync. A first
     # build happens once (or after a change to the site's code) and is reported beside it.
     judged_name, judged = ("site (one appended day)", night) if night else ("site (first build)", nightly)
-    fast = judged["seconds"] <= GOAL_SECONDS
+    # The drafts the nightly job makes in December (report calendar: school and teacher layers).
+    due = [(name, steps[name]) for name in DUE_IN_DECEMBER if name in steps]
+    night_total = judged["seconds"] + sum(s["seconds"] for _, s in due)
+    fast = night_total <= GOAL_SECONDS
+    due_text = ", ".join(f"{name} {step['seconds']:.0f} s, {step.get('rewritten', 0):,} rewritten" for name, step in due)
     site_steps = [s for n, s in steps.items() if n.startswith("site")]
     small = max(s["peak_tree_rss"] for s in site_steps) <= GOAL_BYTES
     lines += [
         "",
         f"Goal: the site and the drafts due ≤ {GOAL_SECONDS} s on top of the nightly run, ≤ 1 GiB. "
         f"Site, {judged_name.removeprefix('site (').rstrip(')')}: {judged['seconds']:.0f} s wall "
-        f"({judged['cpu_seconds']:.0f} CPU s) — {'met' if fast else 'not met'}; peak memory of the site's steps "
+        f"({judged['cpu_seconds']:.0f} CPU s)"
+        + (f"; with the drafts the nightly job makes in December ({due_text}) {night_total:.0f} s" if due else "")
+        + f" — {'met' if fast else 'not met'}; peak memory of the site's steps "
         f"{'within' if small else 'over'} 1 GiB ({max(s['peak_tree_rss'] for s in site_steps) / 1024 ** 3:.2f} GiB at most). "
         f"First build: {nightly['seconds']:.0f} s wall ({nightly['cpu_seconds']:.0f} CPU s). A rebuild with no change "
         f"compares one fingerprint of everything the site reads with the last build's and renders nothing: "

@@ -52,7 +52,7 @@ def clean_environment() -> dict[str, str]:
     uv_dir = str(uv.parent) if uv.exists() else str(Path(shutil.which("uv") or "uv").parent)
     env["PATH"] = os.pathsep.join([uv_dir, env.get("PATH", "")])
     env["UV_OFFLINE"] = "1"  # installs from uv's cache: nothing is downloaded
-    env["DEMO_SCHOOL"] = "--students 300 --seed 11"
+    env["DEMO_SCHOOL"] = "--students 300 --years 1 --seed 11"
     return env
 
 
