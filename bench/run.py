@@ -19,7 +19,7 @@ from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from zhengai.settings import DBT_PROJECT_DIR, REPO_ROOT, Settings
+from zhengai.settings import REPO_ROOT, Settings, dbt_target_folder
 
 from bench.measure import Measured, child_env, dbt_breakdown, measure_command
 from bench.peer import PostgresTarget, postgres_peer
@@ -103,11 +103,12 @@ def _step_stages(data_dir: Path, since: float) -> dict:
     return {"stages": {k: round(v, 2) for k, v in stages.items()}, "steps": steps, "run_ids": run_ids}
 
 
-def _dagster_run_results(run_id: str | None) -> Path:
-    if run_id:
-        for path in sorted((DBT_PROJECT_DIR / "target").glob(f"data_center-{run_id[:7]}-*/run_results.json")):
-            return path
-    return Path("/nonexistent")
+def _run_results_since(data_dir: Path, since: float) -> Path:
+    """The warehouse's last dbt run_results.json, when that dbt run was this sync's (a same-day
+    sync with nothing to build leaves the previous run's file)."""
+    warehouse = Settings.from_env({"ZHENGAI_DATA_DIR": str(data_dir)}).warehouse
+    path = dbt_target_folder(warehouse) / "run_results.json"
+    return path if path.exists() and path.stat().st_mtime >= since else Path("/nonexistent")
 
 
 def prepare_dagster_home(home: Path) -> None:
@@ -129,9 +130,8 @@ def timed_sync(data_dir: Path, label: str, same_day: bool = False) -> dict:
     _check(m, f"zhengai sync ({label})")
     split = _step_stages(data_dir, since - 1)
     split["stages"]["other"] = round(m.seconds - sum(split["stages"].values()), 2)
-    job = "same_day_sync" if same_day else "nightly_sync"
     return {**asdict(m), **split, "load_before": round(load, 2), "load_after": round(os.getloadavg()[0], 2),
-            "dbt": dbt_breakdown(_dagster_run_results(split["run_ids"].get(job)))}
+            "dbt": dbt_breakdown(_run_results_since(data_dir, since))}
 
 
 def full_rebuild(data_dir: Path) -> dict:

@@ -9,7 +9,7 @@ from dagster_dbt import DbtCliResource
 
 from orchestration.dbt_project import data_center_project, dbt_executable
 from serving.reports import reports_folder, site_base_url
-from zhengai.settings import Settings
+from zhengai.settings import Settings, dbt_target_folder
 
 
 class ZhengaiPaths(dg.ConfigurableResource):
@@ -49,10 +49,7 @@ class ZhengaiPaths(dg.ConfigurableResource):
 
     @property
     def dbt_target_path(self) -> Path:
-        """dbt's target folder for this warehouse, kept from one run to the next: dbt then parses
-        only the files that changed (its partial parsing holds only for the same profile, that is
-        the same warehouse path, and the same vars), instead of the whole project every run."""
-        return self.warehouse_path.parent / "dbt_target"
+        return dbt_target_folder(self.warehouse_path)
 
 
 class AnalystSnapshot(dg.ConfigurableResource):

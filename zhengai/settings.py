@@ -38,6 +38,13 @@ def default_data_dir() -> Path:
     return Path(os.environ.get("ZHENGAI_DATA_DIR", REPO_ROOT / "data" / "demo"))
 
 
+def dbt_target_folder(warehouse: Path) -> Path:
+    """dbt's target folder for a warehouse, kept from one run to the next: dbt then parses only
+    the files that changed (its partial parsing holds only for the same profile, that is the same
+    warehouse path, and the same vars), and the last run's run_results.json is there."""
+    return Path(warehouse).parent / "dbt_target"
+
+
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 

@@ -21,7 +21,7 @@ import openpyxl
 
 # The password of the source URL night 2 cannot reach; no text of the run may contain it.
 SOURCE_PASSWORD = "Corpus-Pw-5b9e1d"
-SCHOOL = {"students": 200, "seed": 13}
+SCHOOL = {"students": 200, "seed": 13, "years": 1}   # the corpus plants its rows in 2024-2025
 
 
 @dataclass(frozen=True)
