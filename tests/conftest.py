@@ -19,7 +19,10 @@ SLOW = ("end_to_end/", "bad_input/", "dbt_project/", "bench/", "serving/test_sna
         "serving/test_serving_personal_data.py", "serving/test_serving_postgres.py", "serving/test_reports_site.py",
         "serving/test_reports_documents.py",
         "expectations/test_expectations_rebuild.py", "orchestration/test_daemon_dispatch.py", "ingest/test_kill.py",
-        "zhengai/test_readme_quick_start.py")
+        "zhengai/test_readme_quick_start.py",
+        # not whole schools, but the longest of the rest (tens of seconds each): kept out of the inner loop
+        "orchestration/test_warning_sensors.py", "orchestration/test_sync_then_ui.py",
+        "school_generator/test_school_generator_determinism.py")
 # Modules that talk to the PostgreSQL or MariaDB server.
 SERVICES = ("ingest/test_servers.py", "serving/test_serving_postgres.py", "dbt_project/test_dbt_postgres_peer.py",
             "bench/test_bench_smoke.py", "zhengai/test_doctor_servers.py")
