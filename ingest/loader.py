@@ -464,25 +464,14 @@ class Warehouse:
         params = [table.source, table.name] * 2
         held = self._held_rows_sql(table, ranges)
         stamp = quote_identifier(table.watermark)
-        seen = self.con.execute(f"""
-            WITH held AS (SELECT j, count(*) AS n FROM ({held}) GROUP BY j),
-            numbered AS (
-                SELECT {ROW}, j, row_number() OVER (PARTITION BY j ORDER BY {ROW}) AS k
-                FROM (SELECT {ROW}, CAST(to_json(struct_pack({self._columns_sql(table)}))
-                                         AS VARCHAR) AS j
-                      FROM {stage.relation} WHERE {_in_ranges(stamp, ranges)}))
-            SELECT {ROW} FROM numbered JOIN held USING (j) WHERE k <= n""",
-            params).pl().cast({ROW: pl.Int64})
+        seen = self.con.execute(_matched_rows_sql(held, f"""
+            SELECT {ROW}, CAST(to_json(struct_pack({self._columns_sql(table)})) AS VARCHAR) AS j
+            FROM {stage.relation} WHERE {_in_ranges(stamp, ranges)}"""), params).pl().cast({ROW: pl.Int64})
 
         rejected = pl.concat(quarantine).with_row_index(ROW)
-        json_id = f"TRY_CAST(json_extract_string(raw_values, '$.{table.watermark}') AS BIGINT)"
-        seen_rejected = self._probe(rejected, f"""
-            WITH held AS (SELECT j, count(*) AS n FROM ({held}) GROUP BY j),
-            numbered AS (
-                SELECT {ROW}, raw_values AS j,
-                       row_number() OVER (PARTITION BY raw_values ORDER BY {ROW}) AS k
-                FROM {PROBE} WHERE {_in_ranges(json_id, ranges)})
-            SELECT {ROW} FROM numbered JOIN held USING (j) WHERE k <= n""", params)
+        seen_rejected = self._probe(rejected, _matched_rows_sql(held, f"""
+            SELECT {ROW}, raw_values AS j FROM {PROBE}
+            WHERE {_in_ranges(_id_in_raw_values(table), ranges)}"""), params)
         quarantine[:] = [rejected.filter(~pl.col(ROW).is_in(seen_rejected[ROW].implode()))
                          .drop(ROW)]
         return seen, len(seen_rejected)
@@ -492,7 +481,7 @@ class Warehouse:
         warehouse holds them: live in raw, quarantined, or replaced by a correction (each
         was one row of the source). As the connectors' bucket_counts."""
         self._create_raw_table(table)  # a warehouse loaded before the table was reconciled
-        json_id = f"TRY_CAST(json_extract_string(raw_values, '$.{table.watermark}') AS BIGINT)"
+        json_id = _id_in_raw_values(table)
         return self.con.execute(f"""
             WITH held AS (
                 SELECT {quote_identifier(table.watermark)} AS id FROM {_raw(table)}
@@ -676,6 +665,21 @@ class Stage:
 def _in_ranges(stamp: str, ranges: IdRanges) -> str:
     return " OR ".join(f"({stamp} >= {int(start)} AND {stamp} < {int(end)})"
                        for start, end in ranges) or "false"
+
+
+def _matched_rows_sql(held: str, candidates: str) -> str:
+    """SQL: the positions of the `candidates` rows ({ROW}, the whole row as JSON `j`) that the
+    `held` rows (`j`) account for, matched as multisets: a row held twice matches two copies."""
+    return f"""
+        WITH held AS (SELECT j, count(*) AS n FROM ({held}) GROUP BY j),
+        numbered AS (SELECT {ROW}, j, row_number() OVER (PARTITION BY j ORDER BY {ROW}) AS k
+                     FROM ({candidates}))
+        SELECT {ROW} FROM numbered JOIN held USING (j) WHERE k <= n"""
+
+
+def _id_in_raw_values(table: TableConfig) -> str:
+    """SQL: the id of an append log's row kept as JSON (meta.quarantine, meta.corrections)."""
+    return f"TRY_CAST(json_extract_string(raw_values, '$.{table.watermark}') AS BIGINT)"
 
 
 def _positions() -> pl.DataFrame:

@@ -20,7 +20,7 @@ import duckdb
 
 BUILT_TYPES = ("model", "seed", "snapshot")
 SELECTABLE_TYPES = (*BUILT_TYPES, "test")
-# Macros whose output depends on the build's as_of_date at month granularity.
+# Macros whose output depends on the month the build runs to (dbt var as_of_month).
 MONTH_MACROS = ("macro.zhengai.as_of_month",)
 
 BUILD_LOG_DDL = """

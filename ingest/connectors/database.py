@@ -100,7 +100,7 @@ class SqlSource:
         if seek is not None:
             # every row added since the last read, also one that sends an id again below the
             # watermark: the loader quarantines it or loads it as a correction
-            source_table, columns = self.resolve(table)
+            _, columns = self.resolve(table)
             query = self.query(table, None).where(sa.or_(
                 sa.column("rowid") > seek, *_in_ranges(sa.column(columns[table.watermark]), ranges)))
         return SqlRead(self, query, ended)

@@ -1,16 +1,3 @@
--- The check-in ids the source no longer holds (ingest's reconciliation marked their raw rows
--- _deleted_at) and that have no live copy left: the incremental classified log removes them.
-with
-
-gone as (
-    select KQ_ID from {{ source('jw', 'JW_KQ_XSKQB') }}
-    where _deleted_at is not null
-),
-
-still_live as (
-    select KQ_ID from {{ source('jw', 'JW_KQ_XSKQB') }}
-    where _deleted_at is null and KQ_ID in (select KQ_ID from gone)
-)
-
-select distinct {{ try_cast_as('KQ_ID', 'bigint', 'bigint') }} as check_in_id
-from (select KQ_ID from gone except select KQ_ID from still_live) as gone_for_good
+-- The check-in ids the source no longer holds and that have no live copy left: the
+-- incremental classified log removes them (macros/delete_keys_gone_from_source.sql).
+{{ ids_gone_from_source(source('jw', 'JW_KQ_XSKQB'), 'KQ_ID', 'check_in_id') }}
