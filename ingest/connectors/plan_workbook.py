@@ -57,7 +57,8 @@ Refusal = tuple[str, str]  # (rule, reason)
 
 def department_key(name: str) -> str:
     """A department name as typed, compared with the registry's: blanks at either end and the
-    width of brackets do not count, nothing else is forgiven (`教务处（质量办）` is not 教务处)."""
+    width of brackets do not count, nothing else is forgiven (a name with an added bracketed
+    note is another name)."""
     return name.strip(NAME_BLANKS).replace("（", "(").replace("）", ")")
 
 
