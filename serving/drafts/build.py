@@ -11,14 +11,16 @@ on its first page that it is a draft and not a diagnosis.
 from __future__ import annotations
 
 import io
+import multiprocessing
 import re
 import tempfile
 import time
 from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import yaml
 from docx import Document
@@ -77,6 +79,12 @@ def _file_name(text: str) -> str:
 
 def in_school_year(period: str, school_year: str) -> bool:
     return school_year_of(period) == school_year
+
+
+def shown_rows(rows: list[StatusRow], school_year: str) -> list[StatusRow]:
+    """The values a draft of `school_year` shows: that year's and the years before it (the trend).
+    Later years are left out, so the nights of a new year leave a closed year's drafts as they are."""
+    return [r for r in rows if (year := school_year_of(r.period)) is not None and year <= school_year]
 
 
 class DraftWriter:
@@ -179,14 +187,16 @@ class ChartRasteriser:
 
 
 class DraftsBuilder:
-    def __init__(self, data: ReportData, out_dir: Path, site_base_url: str | None):
+    def __init__(self, data: ReportData, out_dir: Path, site_base_url: str | None, shared: dict | None = None):
         self.data = data
         self.out_dir = Path(out_dir)
         self.site_base_url = site_base_url
         self.points = data.control_points
-        self.comparisons = data.comparisons()
-        self.warnings = data.warnings_by_entity()
-        self.built_at = data.built_at()
+        if shared is None:  # a worker process gets these from the parent rather than querying again
+            shared = {"comparisons": data.comparisons(), "built_at": data.built_at()}
+        self.shared = shared
+        self.comparisons = shared["comparisons"]
+        self.built_at = shared["built_at"]
         labels = ["本值", "学院平均", "全校平均", *(p.unit for p in self.points.values()),
                   *(r.label_zh for refs in data.references.values() for r in refs)]
         self.rasteriser = ChartRasteriser("".join(labels))
@@ -211,12 +221,13 @@ class DraftsBuilder:
 
     # One entity ---------------------------------------------------------------------------------
     def entity_draft(self, layer: str, entity_type: str, entity_id: str, name: str, unit_name: str,
-                     rows: list[StatusRow], period: str, owner: str) -> tuple[str, bytes] | None:
+                     rows: list[StatusRow], warnings: list[WarningRow], period: str, owner: str) -> tuple[str, bytes] | None:
+        """The draft of one entity from its `shown_rows` and its warnings of the year, or None
+        when it has no value in that school year."""
         title = narrative()["layers"][layer]["title"].format(name=name, period=period)
         by_code: dict[str, list[StatusRow]] = defaultdict(list)
         for row in rows:
-            if school_year_of(row.period) is not None and school_year_of(row.period) <= period:
-                by_code[row.indicator_code].append(row)
+            by_code[row.indicator_code].append(row)
         with_unit = entity_type in ("student", "staff", "major")
         doc = DraftWriter(title, self.built_at)
         meta = [[ENTITY_ZH.get(entity_type, entity_type), f"{name}（{entity_id}）"], ["所属单位", unit_name or "—"],
@@ -257,17 +268,17 @@ class DraftsBuilder:
             doc.paragraph(f"{self.points[code].name_zh}（{code}）")
             doc.picture(self.rasteriser.png(self._chart_spec(entity_type, code, series, with_unit)))
         doc.heading("三、预警及处理情况", level=1)
-        self._warnings_table(doc, self.warnings.get((entity_type, entity_id), []), period)
+        self._warnings_table(doc, warnings)
         doc.heading("四、自我诊断与改进（由撰写人填写）", level=1)
         doc.narrative(narrative()["layers"][layer]["contents"])
         return title, doc.save()
 
-    def _warnings_table(self, doc: DraftWriter, warnings: list[WarningRow], period: str) -> None:
+    def _warnings_table(self, doc: DraftWriter, warnings: list[WarningRow]) -> None:
         rows = [
             [self.points[w.indicator_code].name_zh if w.indicator_code in self.points else w.indicator_code, w.period,
              w.first_seen[:10], n(w.last_value), n(w.worst_value), n(w.warning_value), w.state,
              (w.resolved_at or "")[:10] or "—", w.resolution or ("跟进中" if w.state in OPEN_STATES else "—")]
-            for w in warnings if in_school_year(w.period, period)
+            for w in warnings
         ]
         if rows:
             doc.table(["质控点", "周期", "首次发现", "当前值", "最差值", "预警值", "状态", "解除时间", "处理说明"], rows)
@@ -369,9 +380,44 @@ def _entities(data: ReportData, entity_type: str, entity_ids: list[str] | None):
             yield entity_id, entity_rows[0].entity_name or entity_id, entity_rows[0].unit_name or "", entity_rows
 
 
+# Below this many drafts to render, starting worker processes (imports, a connection each) costs
+# more than it saves.
+WORKERS_FROM = 24
+_WORKER: DraftsBuilder | None = None
+
+
+def _start_worker(database: str, out_dir: str, site_base_url: str | None, shared: dict) -> None:
+    global _WORKER
+    _WORKER = DraftsBuilder(ReportData(Path(database)), Path(out_dir), site_base_url, shared=shared)
+
+
+def _render_one(builder: DraftsBuilder, task: tuple) -> tuple[tuple[str, bytes] | None, int]:
+    """entity_draft(*task) and the number of charts it drew."""
+    before = builder.rasteriser.count
+    made = builder.entity_draft(*task)
+    return made, builder.rasteriser.count - before
+
+
+def _render_in_worker(task: tuple) -> tuple[tuple[str, bytes] | None, int]:
+    return _render_one(_WORKER, task)
+
+
+def _render(builder: DraftsBuilder, tasks: list[tuple], workers: int) -> Iterator[tuple[tuple[str, bytes] | None, int]]:
+    """Each task's draft and its chart count, in task order: in this process, or in `workers`
+    processes when there are enough drafts to render (each draft is independent; the parent only
+    writes the files)."""
+    if workers <= 1 or len(tasks) < WORKERS_FROM:
+        yield from (_render_one(builder, task) for task in tasks)
+        return
+    context = multiprocessing.get_context("spawn")  # no fork of a process that may run threads (Dagster)
+    arguments = (str(builder.data.database), str(builder.out_dir), builder.site_base_url, builder.shared)
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=arguments) as pool:
+        yield from pool.map(_render_in_worker, tasks, chunksize=4)
+
+
 def build_drafts(database: Path, ledger: Path | None, out_dir: Path, layer: str, period: str, *,
                  entity_ids: list[str] | None = None, entity_drafts: bool = True, site_base_url: str | None = None,
-                 progress: Callable[[str], None] | None = None) -> DraftsReport:
+                 progress: Callable[[str], None] | None = None, workers: int = 2) -> DraftsReport:
     """The layer's draft and (unless entity_drafts is False) one draft per entity, for school year `period`,
     into `out_dir/<period>/<layer>/`; only the drafts whose data changed are written again."""
     if layer not in LAYER_ENTITIES:
@@ -393,44 +439,53 @@ def build_drafts(database: Path, ledger: Path | None, out_dir: Path, layer: str,
             report.seconds = time.perf_counter() - started
             return report
         builder = DraftsBuilder(data, folder, site_base_url)
+        charts_drawn = 0
         try:
             if entity_ids is None:
                 relative = f"00_{_file_name(LAYER_ZH[layer] + '层面诊改报告')}_{period}.docx"
-                key = content_key("layer", layer, period, data.table(
-                    "select indicator_code, period, status, unit_name, count(*) from marts.mart_quality__status "
-                    "where layer = ? group by all order by all", [layer]),
-                    [w for w in data.warnings if data.control_points.get(w.indicator_code) and data.control_points[w.indicator_code].layer == layer],
-                    owner, {c: data.references.get(c) for c in data.control_points})
+                counts = data.table("select indicator_code, period, status, unit_name, count(*) from marts.mart_quality__status "
+                                    "where layer = ? group by all order by all", [layer])
+                key = content_key("layer", layer, period, [r for r in counts if in_school_year(r["period"], period)],
+                                  [w for w in data.warnings if in_school_year(w.period, period) and data.control_points.get(w.indicator_code)
+                                   and data.control_points[w.indicator_code].layer == layer],
+                                  owner, {c: data.references.get(c) for c in data.control_points})
                 report.drafts += 1
                 if not writer.is_current(relative, key):
                     _, content = builder.layer_draft(layer, period, owner)
                     writer.write(relative, content, key)
                 report.files.append(folder / relative)
             if entity_drafts or entity_ids is not None:
+                warnings = data.warnings_by_entity()
+                to_render: list[tuple[str, str, tuple]] = []  # (file, key, entity_draft's arguments)
                 for entity_type in LAYER_ENTITIES[layer]:
                     if progress:
                         progress(f"{layer}/{entity_type}")
                     for entity_id, name, unit_name, rows in _entities(data, entity_type, entity_ids):
+                        rows = shown_rows(rows, period)
+                        entity_warnings = [w for w in warnings.get((entity_type, entity_id), []) if in_school_year(w.period, period)]
                         relative = f"{entity_type}/{_file_name(entity_id + '_' + name)}.docx"
                         key = content_key(layer, entity_type, entity_id, name, unit_name, rows, period, owner,
-                                          builder.warnings.get((entity_type, entity_id)), site_base_url,
+                                          entity_warnings, site_base_url,
                                           [(builder._mean(r.indicator_code, r.unit_id, r.period), builder._mean(r.indicator_code, None, r.period)) for r in rows],
                                           [data.references.get(r.indicator_code) for r in rows[:1]])
                         if writer.is_current(relative, key):
                             report.drafts += 1
                             report.files.append(folder / relative)
                             continue
-                        made = builder.entity_draft(layer, entity_type, entity_id, name, unit_name, rows, period, owner)
-                        if made is None:  # no value in that school year: no draft
-                            continue
-                        writer.write(relative, made[1], key)
-                        report.drafts += 1
-                        report.files.append(folder / relative)
+                        to_render.append((relative, key, (layer, entity_type, entity_id, name, unit_name, rows,
+                                                          entity_warnings, period, owner)))
+                for (relative, key, _), (made, drawn) in zip(to_render, _render(builder, [t for _, _, t in to_render], workers)):
+                    charts_drawn += drawn
+                    if made is None:  # no value in that school year: no draft
+                        continue
+                    writer.write(relative, made[1], key)
+                    report.drafts += 1
+                    report.files.append(folder / relative)
             if whole_layer:
                 writer.inputs = inputs
             writer.finish(prune=whole_layer)
         finally:
             builder.rasteriser.close()
-    report.written, report.unchanged, report.charts = writer.written, writer.unchanged, builder.rasteriser.count
+    report.written, report.unchanged, report.charts = writer.written, writer.unchanged, charts_drawn
     report.seconds = time.perf_counter() - started
     return report

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import zipfile
 from pathlib import Path
 
 import duckdb
@@ -90,6 +92,60 @@ def test_a_rebuild_writes_only_changed_drafts(synced_school, period, major_draft
     moved = build_drafts(synced_school.settings.snapshot, synced_school.settings.ledger, out, "major", period,
                          site_base_url="https://intranet.example.edu.cn/zg/")  # the link in every entity draft changes
     assert moved.written == first.drafts - 1
+
+
+def test_a_closed_year_s_drafts_stay_as_they_are_when_only_a_later_year_changes(synced_school, period, tmp_path):
+    """The nights of a new school year leave the drafts of the year that closed in the summer as they
+    are (December's drafts); a late correction to that year rewrites them."""
+    snapshot = tmp_path / "snapshot.duckdb"
+    shutil.copy(synced_school.settings.snapshot, snapshot)
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        closed = con.execute("select max(school_year) from core.dim_school_year where has_teaching_data "
+                             "and school_year < ?", [period]).fetchone()[0]
+        judged = con.execute("select indicator_code, entity_id, period, value, indicator_name_zh from marts.mart_quality__status "
+                             "where entity_type = 'major' and entity_id <> 'ALL' and value is not null").fetchall()
+    assert closed, "the test school has a closed school year before the running one"
+    later = [r[:3] for r in judged if school_year_of(r[2]) and school_year_of(r[2]) > closed]
+    in_closed = [r for r in judged if school_year_of(r[2]) == closed]
+    assert later and in_closed
+
+    def add_one(rows) -> None:
+        with duckdb.connect(str(snapshot)) as con:
+            con.executemany("update marts.mart_quality__status set value = value + 1 "
+                            "where indicator_code = ? and entity_id = ? and period = ?", [list(r[:3]) for r in rows])
+
+    out = tmp_path / "drafts"
+    first = build_drafts(snapshot, synced_school.settings.ledger, out, "major", closed)
+    assert first.written == first.drafts > 1
+    add_one(later)  # a night of the running year
+    after_a_night = build_drafts(snapshot, synced_school.settings.ledger, out, "major", closed)
+    assert (after_a_night.written, after_a_night.drafts) == (0, first.drafts)
+    _, major, corrected, value, name = in_closed[0]
+    add_one([in_closed[0]])  # a late correction in the closed year
+    corrected_night = build_drafts(snapshot, synced_school.settings.ledger, out, "major", closed)
+    assert corrected_night.written >= 1
+    draft = next((out / closed / "major" / "major").glob(f"{major}_*.docx"))
+    [shown] = [row[2] for row in table_text(Document(draft).tables[1])[1:] if row[0].startswith(name) and row[1] == corrected]
+    assert shown == charts.number(value + 1)
+
+
+def test_drafts_rendered_in_worker_processes_are_those_rendered_in_one(synced_school, period, tmp_path, monkeypatch):
+    import serving.drafts.build as drafts
+    from serving.report_data import ReportData
+
+    with duckdb.connect(str(synced_school.settings.snapshot), read_only=True) as con:
+        teachers = [r[0] for r in con.execute("select distinct entity_id from marts.mart_quality__status where "
+                                              "entity_type = 'staff' and entity_id <> 'ALL' order by 1 limit 6").fetchall()]
+    monkeypatch.setattr(drafts, "WORKERS_FROM", 2)
+    monkeypatch.setattr(ReportData, "built_at", lambda self: "2025-12-01 02:30")  # workers are handed the parent's
+    made = {workers: build_drafts(synced_school.settings.snapshot, synced_school.settings.ledger, tmp_path / str(workers),
+                                  "teacher", period, entity_ids=teachers, workers=workers) for workers in (1, 2)}
+    assert made[1].written == made[2].written == len(teachers)
+    assert made[1].charts == made[2].charts > 0
+    for one, two in zip(made[1].files, made[2].files, strict=True):
+        with zipfile.ZipFile(one) as a, zipfile.ZipFile(two) as b:
+            assert a.namelist() == b.namelist()
+            assert all(a.read(name) == b.read(name) for name in a.namelist()), one.name
 
 
 def test_the_annual_tables_equal_the_mart_cell_by_cell(synced_school, period, tmp_path):
