@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import zipfile
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from click.testing import CliRunner
 from docx import Document
 from openpyxl import load_workbook
 
+from alerting.ledger import OPEN_STATES
 from serving import charts
 from serving.annual_tables import build_annual_tables
 from serving.drafts.build import build_drafts, narrative
@@ -114,15 +116,24 @@ def test_a_closed_year_s_drafts_stay_as_they_are_when_only_a_later_year_changes(
             con.executemany("update marts.mart_quality__status set value = value + 1 "
                             "where indicator_code = ? and entity_id = ? and period = ?", [list(r[:3]) for r in rows])
 
+    ledger = tmp_path / "ledger.sqlite"
+    shutil.copy(synced_school.settings.ledger, ledger)
+    code, major, corrected, value, name = in_closed[0]
+    with sqlite3.connect(ledger) as con:  # a warning of the closed year still open (its own row, so this test sees one)
+        con.execute("insert into warnings (indicator_code, entity_id, period, direction, first_seen, opened_at, last_seen, "
+                    "last_value, worst_value, warning_value, state) values (?, ?, ?, 'higher', ?, ?, ?, ?, ?, ?, ?)",
+                    [code, major, corrected, *["2024-06-01T02:00:00+08:00"] * 3, value, value, value + 5, OPEN_STATES[1]])
+
     out = tmp_path / "drafts"
-    first = build_drafts(snapshot, synced_school.settings.ledger, out, "major", closed)
+    first = build_drafts(snapshot, ledger, out, "major", closed)
     assert first.written == first.drafts > 1
-    add_one(later)  # a night of the running year
-    after_a_night = build_drafts(snapshot, synced_school.settings.ledger, out, "major", closed)
+    add_one(later)  # a night of the running year: new values, and every open warning seen again
+    with sqlite3.connect(ledger) as con:
+        assert con.execute("update warnings set last_seen = '2099-01-01T02:00:00+08:00', revision = revision + 1").rowcount
+    after_a_night = build_drafts(snapshot, ledger, out, "major", closed)
     assert (after_a_night.written, after_a_night.drafts) == (0, first.drafts)
-    _, major, corrected, value, name = in_closed[0]
     add_one([in_closed[0]])  # a late correction in the closed year
-    corrected_night = build_drafts(snapshot, synced_school.settings.ledger, out, "major", closed)
+    corrected_night = build_drafts(snapshot, ledger, out, "major", closed)
     assert corrected_night.written >= 1
     draft = next((out / closed / "major" / "major").glob(f"{major}_*.docx"))
     [shown] = [row[2] for row in table_text(Document(draft).tables[1])[1:] if row[0].startswith(name) and row[1] == corrected]
