@@ -143,6 +143,12 @@ def _rows(connection: duckdb.DuckDBPyConnection, sql: str, parameters: list | No
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
+def shown_fields(warnings: list[WarningRow], fields: tuple[str, ...]) -> list[tuple]:
+    """The named fields of each warning, for a content key or a fingerprint: a report names the
+    fields it shows, never last_seen nor the revision, which move every night a warning persists."""
+    return [tuple(getattr(w, name) for name in fields) for w in warnings]
+
+
 class ReportData:
     """One read-only connection and what every report shares, loaded once."""
 
@@ -350,7 +356,7 @@ class ReportData:
         parts = [summary(", ".join(c.split(" as ")[0] for c in STATUS_COLUMNS) + ", entity_type",
                          "marts.mart_quality__status")]
         parts += [summary("t", f"{table} as t") for table in tables]
-        warnings = sorted(tuple(getattr(w, name) for name in warning_fields) for w in self.warnings)
+        warnings = sorted(shown_fields(self.warnings, warning_fields))
         return content_key(parts, list(self.control_points.values()), self.departments,
                            {code: refs for code, refs in sorted(self.references.items())}, warnings)
 

@@ -32,7 +32,7 @@ from docx.shared import Cm, Pt, RGBColor
 from alerting.ledger import OPEN_STATES, WarningRow
 from serving import charts
 from serving.report_data import (
-    ENTITY_ZH, LAYER_ZH, STATUSES, ReportData, StatusRow, course_means, group_by_entity, school_year_of,
+    ENTITY_ZH, LAYER_ZH, STATUSES, ReportData, StatusRow, course_means, group_by_entity, school_year_of, shown_fields,
 )
 from serving.report_files import ContentWriter, code_version, content_key
 from serving.site.links import page_url
@@ -355,12 +355,6 @@ DRAFT_WARNING_FIELDS = ("id", "indicator_code", "entity_id", "period", "first_se
                         "warning_value", "state", "resolved_at", "resolution", "resolution_kind")
 
 
-def _as_shown(warnings: list[WarningRow]) -> list[tuple]:
-    """The fields of each warning a draft shows or counts by, for a content key: not last_seen nor
-    the revision, which move every night a warning persists."""
-    return [tuple(getattr(w, name) for name in DRAFT_WARNING_FIELDS) for w in warnings]
-
-
 def _entities(data: ReportData, entity_type: str, entity_ids: list[str] | None):
     """(entity id, name, unit name, rows) of every entity of a type, one unit at a time for students."""
     if entity_type == "course":
@@ -452,9 +446,10 @@ def build_drafts(database: Path, ledger: Path | None, out_dir: Path, layer: str,
                 counts = data.table("select indicator_code, period, status, unit_name, count(*) from marts.mart_quality__status "
                                     "where layer = ? group by all order by all", [layer])
                 key = content_key("layer", layer, period, [r for r in counts if in_school_year(r["period"], period)],
-                                  _as_shown([w for w in data.warnings if in_school_year(w.period, period)
-                                             and data.control_points.get(w.indicator_code)
-                                             and data.control_points[w.indicator_code].layer == layer]),
+                                  shown_fields([w for w in data.warnings if in_school_year(w.period, period)
+                                                and data.control_points.get(w.indicator_code)
+                                                and data.control_points[w.indicator_code].layer == layer],
+                                               DRAFT_WARNING_FIELDS),
                                   owner, {c: data.references.get(c) for c in data.control_points})
                 report.drafts += 1
                 if not writer.is_current(relative, key):
@@ -472,7 +467,7 @@ def build_drafts(database: Path, ledger: Path | None, out_dir: Path, layer: str,
                         entity_warnings = [w for w in warnings.get((entity_type, entity_id), []) if in_school_year(w.period, period)]
                         relative = f"{entity_type}/{_file_name(entity_id + '_' + name)}.docx"
                         key = content_key(layer, entity_type, entity_id, name, unit_name, rows, period, owner,
-                                          _as_shown(entity_warnings), site_base_url,
+                                          shown_fields(entity_warnings, DRAFT_WARNING_FIELDS), site_base_url,
                                           [(builder._mean(r.indicator_code, r.unit_id, r.period), builder._mean(r.indicator_code, None, r.period)) for r in rows],
                                           [data.references.get(r.indicator_code) for r in rows[:1]])
                         if writer.is_current(relative, key):
