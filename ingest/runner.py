@@ -209,15 +209,21 @@ def _load_and_reconcile_log(store: Warehouse, table: TableConfig, source: "Relat
         if ranges:
             log.warning("%s.%s: %s 个编号区间的行数与源系统不一致，重新读取这些区间",
                         table.source, table.name, len(ranges))
-    keys: list[pl.DataFrame] = []
+    # only the re-read ranges are compared: a first load (into an empty table) and a night
+    # whose ranges all agree keep no keys, which for a whole log would double the memory
+    keys: list[pl.DataFrame] | None = [] if ranges else None
     result = _load_relational_table(store, table, source, config, run_id, progress,
                                     ranges=ranges, keys=keys)
     if result.status != "ok":
         return result
-    source_keys = pl.concat([pl.DataFrame(schema={k: pl.String for k in table.key}),
-                             *(frame.cast(pl.String) for frame in keys)])
+    source_keys = pl.concat([_no_keys(table), *(frame.cast(pl.String) for frame in keys or [])])
+    # a first load read every row the source holds
     return _mark_deleted(store, table, source, source_keys, result, run_id, started_at, ranges=ranges,
-                         source_rows=source_rows)
+                         source_rows=result.rows_read if source_rows is None else source_rows)
+
+
+def _no_keys(table: TableConfig) -> pl.DataFrame:
+    return pl.DataFrame(schema={k: pl.String for k in table.key})
 
 
 def _differing_ranges(store: Warehouse, table: TableConfig, source: "RelationalSource",
