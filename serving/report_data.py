@@ -108,6 +108,7 @@ class CalendarEntry:
     prepare_from_month: int
     owner_department_code: str
     entity_drafts: bool
+    entity_drafts_per_night: int | None = None  # None: every draft due, every night
 
 
 def _literal(value: object) -> str:
@@ -198,11 +199,17 @@ class ReportData:
     def _calendar(self) -> list[CalendarEntry]:
         if not self._has_table("registry", "report_calendar"):
             return []
-        return [
+        entries = [
             CalendarEntry(row["layer"], row["report_name_zh"], int(row["due_month"]), int(row["prepare_from_month"]),
-                          row["owner_department_code"] or "", bool(row["entity_drafts"]))
+                          row["owner_department_code"] or "", bool(row["entity_drafts"]),
+                          row.get("entity_drafts_per_night"))
             for row in _rows(self.connection, "select * from registry.report_calendar order by layer")
         ]
+        for entry in entries:
+            if entry.entity_drafts_per_night is not None and entry.entity_drafts_per_night < 1:
+                raise ValueError(f"report_calendar.csv：{entry.layer} 层面的 entity_drafts_per_night 为 "
+                                 f"{entry.entity_drafts_per_night}，应为正整数（留空表示不限）")
+        return entries
 
     def references_for(self, code: str, periods: list[str] | None = None) -> list[ReferenceFigure]:
         """Reference figures of a control point: those for any period, and those of the periods shown."""

@@ -89,6 +89,19 @@ class ContentWriter:
             return True
         return False
 
+    def keep(self, relative: str) -> None:
+        """Leave a file as it is though not made again this time (it says when its data was
+        taken): its old record stays, so a later build still sees it out of date."""
+        if relative in self.previous and (self.root / relative).exists():
+            self.current[relative] = self.previous[relative]
+
+    def age(self, relative: str) -> float:
+        """When the file on disk was written (its mtime), or -inf when there is none."""
+        try:
+            return (self.root / relative).stat().st_mtime
+        except OSError:
+            return float("-inf")
+
     def write(self, relative: str, content: str | bytes, key: str) -> None:
         data = content.encode("utf-8") if isinstance(content, str) else content
         atomic_write(self.root / relative, data)

@@ -67,19 +67,24 @@ def report_drafts(context: dg.AssetExecutionContext, paths: ZhengaiPaths, report
     period = known[-1] if known else None
     if due and period != wanted:
         context.log.warning(f"报告应覆盖 {wanted} 学年，数据中心最近的学年是 {period or '无'}：草稿按 {period or '—'} 学年生成")
-    made = {}
+    made, pending = {}, {}
     for entry in due:
         if period is None:
             context.log.info(f"{entry.report_name_zh}：数据中心没有 {wanted} 及以前学年的教学数据，不生成草稿")
             continue
         report = build_drafts(paths.warehouse_path, Path(paths.ledger), drafts_dir(Path(reports.path)), entry.layer, period,
-                              entity_drafts=entry.entity_drafts, site_base_url=reports.base_url)
+                              entity_drafts=entry.entity_drafts, site_base_url=reports.base_url,
+                              per_night=entry.entity_drafts_per_night)
         made[entry.layer] = report.drafts
+        pending[entry.layer] = report.pending
+        later = (f"；另有 {report.pending} 份待更新或待生成，留待之后的夜间（每晚至多 {entry.entity_drafts_per_night} 份，"
+                 f"见 report_calendar.entity_drafts_per_night）" if report.pending else "")
         context.log.info(f"{entry.report_name_zh}（{period}）：{report.drafts} 份草稿，重写 {report.written}，"
-                         f"{report.seconds:.1f} 秒；目录 {report.path}")
+                         f"{report.seconds:.1f} 秒；目录 {report.path}{later}")
     if not due:
         context.log.info(f"{today:%Y-%m} 没有处于准备期的诊改报告（见报告日历 report_calendar）")
     return dg.MaterializeResult(metadata={
         "period": period, "layers": ", ".join(LAYER_ZH[layer] for layer in made) or "无",
         **{f"drafts_{layer}": count for layer, count in made.items()},
+        **{f"pending_{layer}": count for layer, count in pending.items() if count},
     })

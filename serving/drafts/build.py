@@ -71,6 +71,8 @@ class DraftsReport:
     charts: int = 0
     seconds: float = 0.0
     files: list[Path] = field(default_factory=list)
+    # entity drafts out of date or missing left for a later night (the per-night limit)
+    pending: int = 0
 
 
 def _file_name(text: str) -> str:
@@ -417,9 +419,14 @@ def _render(builder: DraftsBuilder, tasks: list[tuple], workers: int) -> Iterato
 
 def build_drafts(database: Path, ledger: Path | None, out_dir: Path, layer: str, period: str, *,
                  entity_ids: list[str] | None = None, entity_drafts: bool = True, site_base_url: str | None = None,
-                 progress: Callable[[str], None] | None = None, workers: int = 2) -> DraftsReport:
+                 progress: Callable[[str], None] | None = None, workers: int = 2,
+                 per_night: int | None = None) -> DraftsReport:
     """The layer's draft and (unless entity_drafts is False) one draft per entity, for school year `period`,
-    into `out_dir/<period>/<layer>/`; only the drafts whose data changed are written again."""
+    into `out_dir/<period>/<layer>/`; only the drafts whose data changed are written again.
+
+    `per_night` (the calendar's entity_drafts_per_night) renders at most that many entity drafts:
+    the missing ones first, then those out of date the longest. The others stay as they are (each
+    says when its data was taken) and are counted in `pending`; the next build takes them up."""
     if layer not in LAYER_ENTITIES:
         raise ValueError(f"未知的层面 {layer}，应为 {'、'.join(LAYER_ENTITIES)} 之一")
     started = time.perf_counter()
@@ -464,6 +471,8 @@ def build_drafts(database: Path, ledger: Path | None, out_dir: Path, layer: str,
                         progress(f"{layer}/{entity_type}")
                     for entity_id, name, unit_name, rows in _entities(data, entity_type, entity_ids):
                         rows = shown_rows(rows, period)
+                        if not any(in_school_year(r.period, period) and r.indicator_code in builder.points for r in rows):
+                            continue  # no value in that school year: no draft (nor a turn in the night's limit)
                         entity_warnings = [w for w in warnings.get((entity_type, entity_id), []) if in_school_year(w.period, period)]
                         relative = f"{entity_type}/{_file_name(entity_id + '_' + name)}.docx"
                         key = content_key(layer, entity_type, entity_id, name, unit_name, rows, period, owner,
@@ -476,6 +485,15 @@ def build_drafts(database: Path, ledger: Path | None, out_dir: Path, layer: str,
                             continue
                         to_render.append((relative, key, (layer, entity_type, entity_id, name, unit_name, rows,
                                                           entity_warnings, period, owner)))
+                if per_night is not None and len(to_render) > per_night:
+                    to_render.sort(key=lambda item: writer.age(item[0]))  # stable: entity order among equals
+                    for relative, _, _ in to_render[per_night:]:
+                        writer.keep(relative)
+                        if relative in writer.current:  # an earlier version stays on disk
+                            report.drafts += 1
+                            report.files.append(folder / relative)
+                    report.pending = len(to_render) - per_night
+                    to_render = to_render[:per_night]
                 for (relative, key, _), (made, drawn) in zip(to_render, _render(builder, [t for _, _, t in to_render], workers)):
                     charts_drawn += drawn
                     if made is None:  # no value in that school year: no draft
@@ -483,7 +501,7 @@ def build_drafts(database: Path, ledger: Path | None, out_dir: Path, layer: str,
                     writer.write(relative, made[1], key)
                     report.drafts += 1
                     report.files.append(folder / relative)
-            if whole_layer:
+            if whole_layer and not report.pending:  # pending drafts: the next build must look again
                 writer.inputs = inputs
             writer.finish(prune=whole_layer)
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import zipfile
@@ -138,6 +139,37 @@ def test_a_closed_year_s_drafts_stay_as_they_are_when_only_a_later_year_changes(
     draft = next((out / closed / "major" / "major").glob(f"{major}_*.docx"))
     [shown] = [row[2] for row in table_text(Document(draft).tables[1])[1:] if row[0].startswith(name) and row[1] == corrected]
     assert shown == charts.number(value + 1)
+
+
+def test_a_nightly_limit_spreads_the_first_build_over_nights_and_refreshes_the_oldest_first(
+        synced_school, period, major_drafts, tmp_path):
+    """report_calendar.entity_drafts_per_night: the first nights of a window make the missing drafts a
+    share at a time, ending with what one build makes; later nights refresh the longest out of date."""
+    limit, entities = 2, major_drafts[1].drafts - 1
+    assert entities > 2 * limit
+    snapshot, ledger, out = tmp_path / "snapshot.duckdb", tmp_path / "ledger.sqlite", tmp_path / "drafts"
+    shutil.copy(synced_school.settings.snapshot, snapshot)
+    shutil.copy(synced_school.settings.ledger, ledger)
+    nights = [build_drafts(snapshot, ledger, out, "major", period, per_night=limit)]
+    while nights[-1].pending:
+        nights.append(build_drafts(snapshot, ledger, out, "major", period, per_night=limit))
+    assert [n.pending for n in nights] == [max(entities - limit * k, 0) for k in range(1, len(nights) + 1)]
+    assert [n.written for n in nights] == [1 + limit, *(min(limit, entities - limit * k) for k in range(1, len(nights)))]
+    assert nights[-1].drafts == major_drafts[1].drafts
+    assert build_drafts(snapshot, ledger, out, "major", period).written == 0  # what one build would have made
+
+    folder = out / period / "major" / "major"
+    for age, draft in enumerate(sorted(folder.glob("*.docx"))):  # the last majors' drafts the oldest
+        os.utime(draft, ns=(10**18 - age * 10**9,) * 2)
+    written_at = {f.name: f.stat().st_mtime_ns for f in folder.glob("*.docx")}
+    with duckdb.connect(str(snapshot)) as con:  # a night of the running year: every major's draft out of date
+        con.execute("update marts.mart_quality__status set value = value + 1 where entity_type = 'major' "
+                    "and entity_id <> 'ALL' and value is not null and period like ?", [period[:4] + "%"])
+    stale = build_drafts(snapshot, ledger, out, "major", period, per_night=limit)
+    assert (stale.pending, stale.drafts) == (entities - limit, major_drafts[1].drafts)  # the others kept, still out of date
+    rewritten = {f.name for f in folder.glob("*.docx") if f.stat().st_mtime_ns != written_at[f.name]}
+    assert rewritten == set(sorted(written_at, key=written_at.get)[:limit])  # the oldest first
+    assert build_drafts(snapshot, ledger, out, "major", period, per_night=limit).pending == entities - 2 * limit
 
 
 def test_drafts_rendered_in_worker_processes_are_those_rendered_in_one(synced_school, period, tmp_path, monkeypatch):
