@@ -37,12 +37,20 @@ BLOCK_END = "<!-- reports-bench:end -->"
 GOAL_SECONDS = 60
 GOAL_BYTES = 1024 ** 3
 APPENDED = " (one appended day)"
+FIRST_NIGHT = ", first night"  # the drafts the first night of a window renders (report_calendar's limit)
 # The nights whose reports are heaviest (report calendar): in December the school and teacher
 # drafts of the school year that closed in the summer, in June–August the major and course drafts
-# of the year still running. The bench school's last year is the running one.
+# of the year still running; and the first night of each window, when the drafts are made for the
+# first time (as many as the calendar's entity_drafts_per_night allows). The bench school's last
+# year is the running one.
 NIGHTS = {
-    "a December night": ("site", "drafts school, closed year", "drafts teacher, closed year"),
-    "a night in June–August": ("site", "drafts major", "drafts course"),
+    "a December night": ("site" + APPENDED, "drafts school, closed year" + APPENDED,
+                         "drafts teacher, closed year" + APPENDED),
+    "a night in June–August": ("site" + APPENDED, "drafts major" + APPENDED, "drafts course" + APPENDED),
+    "the first night of October (school and teacher windows open)": (
+        "site" + APPENDED, "drafts school, closed year", "drafts teacher, closed year" + FIRST_NIGHT),
+    "the first night of June (major and course windows open)": (
+        "site" + APPENDED, "drafts major", "drafts course" + FIRST_NIGHT),
 }
 
 
@@ -70,6 +78,13 @@ def _count(snapshot: Path) -> dict[str, int]:
     return rows
 
 
+def _per_night(snapshot: Path) -> dict[str, int]:
+    """The calendar's entity_drafts_per_night of each layer that has one."""
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        return dict(con.execute("select layer, entity_drafts_per_night from registry.report_calendar "
+                                "where entity_drafts_per_night is not null").fetchall())
+
+
 def _files(folder: Path, pattern: str) -> tuple[int, int]:
     files = [p for p in folder.rglob(pattern) if p.is_file()]
     return len(files), sum(p.stat().st_size for p in files)
@@ -91,10 +106,16 @@ def run(school: Path, scratch: Path, only: list[str] | None = None, previous: di
             "select distinct entity_id from marts.mart_quality__status where entity_type = 'student' "
             "and period like ? order by entity_id limit 100", [period + "-%"]).fetchall()]
     drafts = [(name, layer, closed if year == "closed" else period) for name, layer, year in DRAFT_STEPS]
+    limits = _per_night(snapshot)
+    # each in a folder of its own, empty: the first night of a window, as the nightly build renders it
+    first_nights = [(name + FIRST_NIGHT, ["--layer", layer, "--period", year, *(["--at-most", str(limits[layer])] if layer in limits else [])],
+                     (f"drafts/{year}/{layer}", "*.docx"), scratch.parent / f"{scratch.name}-first-night-{layer}")
+                    for name, layer, year in drafts if name in ("drafts course", "drafts teacher, closed year")]
     plan = [
         ("site (first build)", ["--site"], ("site", "*.html")),
         ("site (rebuild, no change)", ["--site"], None),
         *[(name, ["--layer", layer, "--period", year], (f"drafts/{year}/{layer}", "*.docx")) for name, layer, year in drafts],
+        *first_nights,
         ("drafts student (layer draft only)", ["--layer", "student", "--period", period, "--no-entities"], None),
         ("drafts 100 students", ["--layer", "student", "--period", period, *[a for s in sample for a in ("--entity", s)]],
          (f"drafts/{period}/student/student", "*.docx")),
@@ -106,13 +127,18 @@ def run(school: Path, scratch: Path, only: list[str] | None = None, previous: di
     env = child_env(school, ZHENGAI_REPORTS=str(scratch))
     logs = scratch.parent / (scratch.name + "-logs")
     steps: dict[str, dict] = dict((previous or {}).get("steps", {})) if only else {}
-    for name, args, outputs in plan:
+    for name, args, outputs, *own_folder in plan:
         if (only and name not in only) or (name.endswith(APPENDED) and not only):
             continue
         if name == "site (first build)" and (scratch / "site").exists():
             shutil.rmtree(scratch / "site")
+        folder, step_env = scratch, env
+        if own_folder:
+            folder = own_folder[0]
+            shutil.rmtree(folder, ignore_errors=True)
+            step_env = child_env(school, ZHENGAI_REPORTS=str(folder))
         load_before = os.getloadavg()[0]
-        measured = measure_command(_zhengai("report", *args), env, logs / f"{name}.log")
+        measured = measure_command(_zhengai("report", *args), step_env, logs / f"{name}.log")
         if measured.returncode != 0:
             raise SystemExit(f"{name} failed, see {measured.log}")
         steps[name] = {"seconds": measured.seconds, "cpu_seconds": measured.cpu_seconds,
@@ -122,11 +148,12 @@ def run(school: Path, scratch: Path, only: list[str] | None = None, previous: di
         if rewritten:
             steps[name]["rewritten"] = int(rewritten.group(1).replace(",", ""))
         if outputs:
-            files, size = _files(scratch / outputs[0], outputs[1])
+            files, size = _files(folder / outputs[0], outputs[1])
             steps[name]["files"] = files
             if name.startswith("site"):
                 steps[name]["bytes"] = size
-    return {"school": os.path.relpath(school, REPO_ROOT), "period": period, "closed_period": closed, "entities": counts, "steps": {n: steps[n] for n, _, _ in plan if n in steps},
+    return {"school": os.path.relpath(school, REPO_ROOT), "period": period, "closed_period": closed, "entities": counts,
+            "per_night": limits, "steps": {step[0]: steps[step[0]] for step in plan if step[0] in steps},
             "date": date.today().isoformat(), "machine": machine(), "load": load_average()}
 
 
@@ -165,7 +192,7 @@ def render(results: dict) -> str:
               "After a night's sync with one appended teaching day (in the school year still running), the rebuilds "
               "that bring each output up to date:", ""]
     for night, names in NIGHTS.items():
-        measured = [(name, steps.get(name + APPENDED)) for name in names]
+        measured = [(name.removesuffix(APPENDED), steps.get(name)) for name in names]
         if any(step is None for _, step in measured):
             lines.append(f"- {night}: not measured (run the `{APPENDED.strip(' ()')}` steps with --only after a night's sync).")
             continue
@@ -179,9 +206,10 @@ def render(results: dict) -> str:
     lines += [
         "",
         f"Peak memory of the site's steps and of the nights' rebuilds {'within' if small else 'over'} 1 GiB. "
-        f"First build of the site: {nightly['seconds']:.0f} s wall ({nightly['cpu_seconds']:.0f} CPU s); a first build "
-        "happens once a year for the drafts (the first night of the preparation months) and after a change to the code "
-        f"that renders them. A rebuild with no change compares one fingerprint of everything the site reads with the last "
+        f"First build of the site: {nightly['seconds']:.0f} s wall ({nightly['cpu_seconds']:.0f} CPU s). The drafts are "
+        "first made on the first nights of the preparation months, at most the calendar's entity_drafts_per_night a layer "
+        f"and night ({', '.join(f'{layer} {n}' for layer, n in sorted(results.get('per_night', {}).items())) or 'no limit'}; "
+        "the rest on the next nights), and all again after a change to the code that renders them. A rebuild with no change compares one fingerprint of everything the site reads with the last "
         f"build's and renders nothing: {rebuild['seconds']:.0f} s ({rebuild['cpu_seconds']:.0f} CPU s). "
         "Drafts are made at night only for the layers whose report is being prepared (report calendar) and "
         "only where their data changed. Wall times on a shared machine under the load shown; the CPU seconds are the "

@@ -179,10 +179,12 @@ def publish(url: str | None, schema: str, role: str, role_password: str | None, 
 @click.option("--period", default=None, metavar="YYYY-YYYY", help="学年，如 2024-2025（草稿与年报数据表必填）")
 @click.option("--entity", "entities", multiple=True, help="只为这些实体生成草稿（学号、工号、专业代码、课程编号……）")
 @click.option("--no-entities", is_flag=True, help="只生成层面报告草稿，不为每个实体生成")
+@click.option("--at-most", type=click.IntRange(min=1), default=None, metavar="N",
+              help="最多生成 N 份实体草稿（缺失的先生成，其次是最久未更新的），其余留到下次，如夜间构建按报告日历的每晚限额")
 @click.option("--site", "site", is_flag=True, help="重建报告网站（只重写有变化的页面）")
 @click.option("--annual", is_flag=True, help="生成该学年的质量年报数据表")
-def report(layer: str | None, period: str | None, entities: tuple[str, ...], no_entities: bool, site: bool,
-           annual: bool) -> None:
+def report(layer: str | None, period: str | None, entities: tuple[str, ...], no_entities: bool, at_most: int | None,
+           site: bool, annual: bool) -> None:
     # Not through orchestration.resources: importing Dagster would add ~120 MiB to this process,
     # which stays alive beside the site's worker processes.
     from serving import reports as room
@@ -206,8 +208,10 @@ def report(layer: str | None, period: str | None, entities: tuple[str, ...], no_
             from serving.drafts.build import build_drafts
 
             made = build_drafts(source, settings.ledger, room.drafts_dir(folder), layer, period,
-                                entity_ids=list(entities) or None, entity_drafts=not no_entities, site_base_url=base_url)
-            click.echo(f"诊改报告草稿（{period}，{layer}）：{made.drafts} 份，重写 {made.written}，"
+                                entity_ids=list(entities) or None, entity_drafts=not no_entities, site_base_url=base_url,
+                                at_most=at_most)
+            later = f"，另有 {made.pending} 份留待下次" if made.pending else ""
+            click.echo(f"诊改报告草稿（{period}，{layer}）：{made.drafts} 份，重写 {made.written}{later}，"
                        f"用时 {made.seconds:.1f} 秒；目录 {made.path}")
         if annual:
             from serving.annual_tables import build_annual_tables

@@ -74,7 +74,7 @@ def report_drafts(context: dg.AssetExecutionContext, paths: ZhengaiPaths, report
             continue
         report = build_drafts(paths.warehouse_path, Path(paths.ledger), drafts_dir(Path(reports.path)), entry.layer, period,
                               entity_drafts=entry.entity_drafts, site_base_url=reports.base_url,
-                              per_night=entry.entity_drafts_per_night)
+                              at_most=entry.entity_drafts_per_night)
         made[entry.layer] = report.drafts
         pending[entry.layer] = report.pending
         later = (f"；另有 {report.pending} 份待更新或待生成，留待之后的夜间（每晚至多 {entry.entity_drafts_per_night} 份，"

@@ -420,11 +420,11 @@ def _render(builder: DraftsBuilder, tasks: list[tuple], workers: int) -> Iterato
 def build_drafts(database: Path, ledger: Path | None, out_dir: Path, layer: str, period: str, *,
                  entity_ids: list[str] | None = None, entity_drafts: bool = True, site_base_url: str | None = None,
                  progress: Callable[[str], None] | None = None, workers: int = 2,
-                 per_night: int | None = None) -> DraftsReport:
+                 at_most: int | None = None) -> DraftsReport:
     """The layer's draft and (unless entity_drafts is False) one draft per entity, for school year `period`,
     into `out_dir/<period>/<layer>/`; only the drafts whose data changed are written again.
 
-    `per_night` (the calendar's entity_drafts_per_night) renders at most that many entity drafts:
+    `at_most` (at night, the calendar's entity_drafts_per_night) renders at most that many entity drafts:
     the missing ones first, then those out of date the longest. The others stay as they are (each
     says when its data was taken) and are counted in `pending`; the next build takes them up."""
     if layer not in LAYER_ENTITIES:
@@ -485,15 +485,15 @@ def build_drafts(database: Path, ledger: Path | None, out_dir: Path, layer: str,
                             continue
                         to_render.append((relative, key, (layer, entity_type, entity_id, name, unit_name, rows,
                                                           entity_warnings, period, owner)))
-                if per_night is not None and len(to_render) > per_night:
+                if at_most is not None and len(to_render) > at_most:
                     to_render.sort(key=lambda item: writer.age(item[0]))  # stable: entity order among equals
-                    for relative, _, _ in to_render[per_night:]:
+                    for relative, _, _ in to_render[at_most:]:
                         writer.keep(relative)
                         if relative in writer.current:  # an earlier version stays on disk
                             report.drafts += 1
                             report.files.append(folder / relative)
-                    report.pending = len(to_render) - per_night
-                    to_render = to_render[:per_night]
+                    report.pending = len(to_render) - at_most
+                    to_render = to_render[:at_most]
                 for (relative, key, _), (made, drawn) in zip(to_render, _render(builder, [t for _, _, t in to_render], workers)):
                     charts_drawn += drawn
                     if made is None:  # no value in that school year: no draft

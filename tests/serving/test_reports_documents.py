@@ -150,9 +150,9 @@ def test_a_nightly_limit_spreads_the_first_build_over_nights_and_refreshes_the_o
     snapshot, ledger, out = tmp_path / "snapshot.duckdb", tmp_path / "ledger.sqlite", tmp_path / "drafts"
     shutil.copy(synced_school.settings.snapshot, snapshot)
     shutil.copy(synced_school.settings.ledger, ledger)
-    nights = [build_drafts(snapshot, ledger, out, "major", period, per_night=limit)]
+    nights = [build_drafts(snapshot, ledger, out, "major", period, at_most=limit)]
     while nights[-1].pending:
-        nights.append(build_drafts(snapshot, ledger, out, "major", period, per_night=limit))
+        nights.append(build_drafts(snapshot, ledger, out, "major", period, at_most=limit))
     assert [n.pending for n in nights] == [max(entities - limit * k, 0) for k in range(1, len(nights) + 1)]
     assert [n.written for n in nights] == [1 + limit, *(min(limit, entities - limit * k) for k in range(1, len(nights)))]
     assert nights[-1].drafts == major_drafts[1].drafts
@@ -165,11 +165,11 @@ def test_a_nightly_limit_spreads_the_first_build_over_nights_and_refreshes_the_o
     with duckdb.connect(str(snapshot)) as con:  # a night of the running year: every major's draft out of date
         con.execute("update marts.mart_quality__status set value = value + 1 where entity_type = 'major' "
                     "and entity_id <> 'ALL' and value is not null and period like ?", [period[:4] + "%"])
-    stale = build_drafts(snapshot, ledger, out, "major", period, per_night=limit)
+    stale = build_drafts(snapshot, ledger, out, "major", period, at_most=limit)
     assert (stale.pending, stale.drafts) == (entities - limit, major_drafts[1].drafts)  # the others kept, still out of date
     rewritten = {f.name for f in folder.glob("*.docx") if f.stat().st_mtime_ns != written_at[f.name]}
     assert rewritten == set(sorted(written_at, key=written_at.get)[:limit])  # the oldest first
-    assert build_drafts(snapshot, ledger, out, "major", period, per_night=limit).pending == entities - 2 * limit
+    assert build_drafts(snapshot, ledger, out, "major", period, at_most=limit).pending == entities - 2 * limit
 
 
 def test_drafts_rendered_in_worker_processes_are_those_rendered_in_one(synced_school, period, tmp_path, monkeypatch):
