@@ -16,6 +16,7 @@ import re
 import tempfile
 import time
 from collections import defaultdict
+from xml.sax.saxutils import escape
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -26,8 +27,9 @@ import yaml
 from docx import Document
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
-from docx.shared import Cm, Pt, RGBColor
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.shared import Cm, Emu, Pt, RGBColor
 
 from alerting.ledger import OPEN_STATES, WarningRow
 from serving import charts
@@ -132,33 +134,56 @@ class DraftWriter:
             run.font.color.rgb = PROMPT_COLOUR
 
     def table(self, header: list[str], rows: list[list[str]], widths: list[float] | None = None) -> None:
-        table = self.document.add_table(rows=1 + len(rows), cols=len(header))
-        table.style = self.table_style
-        for row_index, values in enumerate([header, *rows]):
-            for cell, text in zip(table.rows[row_index].cells, values):
-                paragraph = cell.paragraphs[0]
-                paragraph._p.style = self.table_text_id
-                run = paragraph.add_run(str(text))
-                run.bold = row_index == 0
-        if widths:
-            for row in table.rows:
-                for cell, width in zip(row.cells, widths):
-                    cell.width = Cm(width)
+        """The table python-docx's add_table makes (its style, grid and cell widths), written as one
+        piece of XML: filled cell by cell through python-docx it took a fifth of a draft's time."""
+        twips = ([Cm(w).twips for w in widths] if widths
+                 else [Emu(self.document._block_width // len(header)).twips] * len(header))
+        grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in twips)
+        body = "".join(
+            "<w:tr>" + "".join(
+                f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{width}"/></w:tcPr><w:p><w:pPr><w:pStyle w:val="{self.table_text_id}"/>'
+                f'</w:pPr><w:r>{"<w:rPr><w:b/></w:rPr>" if index == 0 else ""}{_run_text(str(text))}</w:r></w:p></w:tc>'
+                for text, width in zip(values, twips)) + "</w:tr>"
+            for index, values in enumerate([header, *rows]))
+        self.document.element.body._insert_tbl(parse_xml(
+            f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblStyle w:val="{self.table_style.style_id}"/><w:tblW w:type="auto" w:w="0"/>'
+            f'<w:tblLook w:firstColumn="1" w:firstRow="1" w:lastColumn="0" w:lastRow="0" w:noHBand="0" w:noVBand="1" '
+            f'w:val="04A0"/></w:tblPr><w:tblGrid>{grid}</w:tblGrid>{body}</w:tbl>'))
 
     def picture(self, png: bytes, width_cm: float = 14.0) -> None:
         self.document.add_picture(io.BytesIO(png), width=Cm(width_cm))
 
     def narrative(self, contents: list[str]) -> None:
-        for index, item in enumerate(contents, start=1):
-            self.heading(f"{index}. {item}", level=2)
-            for column, prompt in narrative()["columns"].items():
-                self.heading(column, level=3)
-                self.paragraph(f"（请撰写：{prompt}）", prompt=True)
+        """The headings and prompts of the layer's narrative: the same in every draft of the layer,
+        so written once as XML (through python-docx, paragraph by paragraph, a tenth of a draft)."""
+        for paragraph in list(parse_xml(_narrative_xml(tuple(contents), self.headings[2], self.headings[3]))):
+            self.document.element.body._insert_p(paragraph)
 
     def save(self) -> bytes:
         buffer = io.BytesIO()
         self.document.save(buffer)
         return buffer.getvalue()
+
+
+@lru_cache(maxsize=8)
+def _narrative_xml(contents: tuple[str, ...], item_style: str, column_style: str) -> str:
+    """DraftWriter.narrative's paragraphs, as heading() and paragraph(prompt=True) write them."""
+    def styled(text: str, style: str) -> str:
+        return f'<w:p><w:pPr><w:pStyle w:val="{style}"/></w:pPr><w:r>{_run_text(text)}</w:r></w:p>'
+    prompt = f'<w:rPr><w:i/><w:color w:val="{PROMPT_COLOUR}"/></w:rPr>'
+    paragraphs = []
+    for index, item in enumerate(contents, start=1):
+        paragraphs.append(styled(f"{index}. {item}", item_style))
+        for column, text in narrative()["columns"].items():
+            paragraphs += [styled(column, column_style), f"<w:p><w:r>{prompt}{_run_text(f'（请撰写：{text}）')}</w:r></w:p>"]
+    return f'<w:body {nsdecls("w")}>{"".join(paragraphs)}</w:body>'
+
+
+def _run_text(text: str) -> str:
+    """A run's text as WordprocessingML, line breaks and tabs as python-docx writes them."""
+    parts = re.split(r"(\n|\t)", text)
+    return "".join("<w:br/>" if part == "\n" else "<w:tab/>" if part == "\t" else
+                   (f'<w:t xml:space="preserve">{escape(part)}</w:t>' if part else "") for part in parts)
 
 
 class ChartRasteriser:
