@@ -22,12 +22,13 @@ from alerting.routing import COUNSELLOR_KEY
 from expectations.registry import load_departments_csv
 from orchestration.assets.analyst_snapshot import SNAPSHOT_KEY
 from orchestration.assets.data_center import full_refresh_config
-from orchestration.assets.reports import REPORT_SITE
+from orchestration.assets.reports import REPORT_DRAFTS, REPORT_SITE
 from orchestration.jobs import DISPATCHED_IN_PROCESS_TAG, SAME_DAY_CONFIG
 from orchestration.progress import listened_run_id
 from orchestration.resources import ReportsRoom
 from orchestration.run_records import control_point_evaluations, failed_control_points
 from orchestration.sensors import data_quality_alert
+from serving.report_data import LAYER_ZH
 from zhengai.clock import school_now
 from orchestration.task_board_summary import task_board_lines
 from zhengai.settings import REGISTRY_DIR, Settings
@@ -48,6 +49,7 @@ class SyncSummary:
     snapshot: str | None = None  # the analysts' snapshot, when this run replaced it
     outbox: str | None = None  # where e-mails were written when no SMTP server is set
     report_site: str | None = None  # the report site's front page, when this run brought it up to date
+    report_drafts: str | None = None  # the drafts the calendar asked for this run, when there were any
     task_board: list[str] = field(default_factory=list)  # the board's latest month and 目标达成度
     errors: list[str] = field(default_factory=list)
     job: str = "nightly_sync"
@@ -103,6 +105,10 @@ def run_sync(settings: Settings, instance: dg.DagsterInstance | None = None,
         summary.snapshot = str(settings.snapshot)
     if REPORT_SITE.path in materialized:
         summary.report_site = ReportsRoom.from_settings(settings).base_url + "index.html"
+    for event in nightly.get_asset_materialization_events():
+        if event.asset_key == REPORT_DRAFTS:
+            summary.report_drafts = drafts_line(
+                {name: entry.value for name, entry in event.event_specific_data.materialization.metadata.items()})
     sources: dict[str, list[int]] = {}
     changes: dict[str, list[int]] = {}
     for source, table, read, loaded, quarantined, status, written, deleted in _load_audit(settings, nightly.run_id):
@@ -163,6 +169,17 @@ def report_site_line(summary: SyncSummary) -> str:
     return f"  报告网站：未更新（{_not_updated_because(summary)}）"
 
 
+def drafts_line(metadata: dict) -> str | None:
+    """The report_drafts asset's metadata (drafts_<layer>, pending_<layer>) as a line of the summary."""
+    layers = [name.removeprefix("drafts_") for name in metadata if name.startswith("drafts_")]
+    if not layers:
+        return None
+    made = "、".join(f"{LAYER_ZH[layer]}层面 {metadata[f'drafts_{layer}']:,} 份"
+                     + (f"（另有 {metadata[f'pending_{layer}']:,} 份留待之后的夜间）" if metadata.get(f"pending_{layer}") else "")
+                     for layer in layers)
+    return f"  诊改报告草稿（{metadata['period']} 学年）：{made}"
+
+
 def _not_updated_because(summary: SyncSummary) -> str:
     # A good same-day run that rebuilt nothing the page or the snapshot reads leaves them as they are.
     return "本次构建未成功" if not summary.succeeded else "本次没有重建它所依据的模型，沿用上次的版本"
@@ -201,6 +218,8 @@ def format_summary(summary: SyncSummary) -> str:
     lines.append(f"  分析快照：{summary.snapshot}（已更新）" if summary.snapshot
                  else f"  分析快照：未更新（{_not_updated_because(summary)}）")
     lines.append(report_site_line(summary))
+    if summary.report_drafts:
+        lines.append(summary.report_drafts)
     if summary.data_quality_alert:
         alert = summary.data_quality_alert
         lines.append(f"  数据质量告警：已发给 {alert.recipient}（{alert.subject}）")

@@ -18,7 +18,7 @@ from alerting.ledger import OPEN_STATES
 from serving import charts
 from serving.annual_tables import build_annual_tables
 from serving.drafts.build import build_drafts, narrative
-from serving.report_data import STATUSES, school_year_of
+from serving.report_data import LAYER_ZH, STATUSES, school_year_of
 from tests.serving.conftest import SyncedSchool
 
 
@@ -241,3 +241,6 @@ def test_the_nightly_build_made_the_drafts_the_calendar_asks_for_this_month(sync
     for entry in due:
         assert list((folder / entry.layer).glob("00_*.docx")), entry.layer
         assert bool(list((folder / entry.layer).glob("*/*.docx"))) == entry.entity_drafts
+    # the sync's summary counts them (the test school has fewer entities than a night's limit)
+    counted = "、".join(f"{LAYER_ZH[e.layer]}层面 {len(list((folder / e.layer).rglob('*.docx'))):,} 份" for e in due)
+    assert synced_school.summary.report_drafts == (f"  诊改报告草稿（{period} 学年）：{counted}" if due else None)
