@@ -74,8 +74,16 @@ class ReportsRoom(dg.ConfigurableResource):
         return cls(path=str(folder), base_url=site_base_url(folder, settings.reports_base_url))
 
 
+class DataCenterDbt(DbtCliResource):
+    """dagster-dbt opens a dbt adapter in this process before each command (about 3 s) only to
+    fetch row counts and column schemas on request; the data center asks for neither."""
+
+    def _initialize_dbt_core_adapter(self, args):
+        return None
+
+
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(
+    return DataCenterDbt(
         project_dir=data_center_project(),
         global_config_flags=["--no-use-colors"],
         dbt_executable=dbt_executable(),

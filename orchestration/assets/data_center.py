@@ -2,12 +2,12 @@
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 import ingest
 
@@ -20,10 +20,21 @@ from zhengai.clock import school_now
 # warehouse, so they run in `make test`, not every night.
 NIGHTLY_BUILD_ARGS = ["build", "--exclude", "resource_type:unit_test"]
 STATUS_MART = dg.AssetKey(["marts", "mart_quality__status"])
+# Observation metadata of a data test that did not pass: the test's name, and the rows it found.
+DATA_TEST_KEY = "dbt_data_test"
+FAILED_ROWS = "dagster_dbt/failed_row_count"
 
 
 class ZhengaiDbtTranslator(DagsterDbtTranslator):
-    """Keys read like the warehouse: raw_jw/jw_kq_xskqb, core/dim_student, marts/mart_…"""
+    """Keys read like the warehouse: raw_jw/jw_kq_xskqb, core/dim_student, marts/mart_…
+
+    dbt's data tests are not Dagster asset checks: each check is an event when a run is
+    planned and two more when its test runs, hundreds per run in Dagster's event log, which
+    costs more than the tests themselves. `dbt build` still runs every test; the step records
+    the ones that did not pass (`failed_data_tests`) and logs the count of the others."""
+
+    def __init__(self) -> None:
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=False))
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -34,16 +45,33 @@ class ZhengaiDbtTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return dbt_resource_props["schema"]
 
-    def get_asset_check_spec(self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str,
-                             project: DbtProject | None) -> dg.AssetCheckSpec | None:
-        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
-        # A failing error-severity test already stops dbt and fails the data_center step, and
-        # with it everything downstream; Dagster's own blocking would add nothing but turn each
-        # downstream input into a multi-source one, which the snapshot's fan-in cannot take.
-        if spec is None or not spec.blocking:
-            return spec
-        return dg.AssetCheckSpec(spec.name, asset=spec.asset_key, description=spec.description,
-                                 additional_deps=spec.additional_deps, metadata=spec.metadata, blocking=False)
+
+def failed_data_tests(events: Iterable[Any], manifest: Mapping[str, Any], translator: DagsterDbtTranslator,
+                      context: dg.AssetExecutionContext) -> Iterator[Any]:
+    """dagster-dbt's events of a `dbt build`, with the data tests' observations (one per model a
+    test reads, passed or not) replaced by one observation per test that did not pass, on the
+    model the test is defined on, for the engineers' data-quality alert (run_records)."""
+    passed, seen = 0, set()
+    for event in events:
+        if not isinstance(event, dg.AssetObservation) or "unique_id" not in event.metadata:
+            yield event
+            continue
+        unique_id = event.metadata["unique_id"].value
+        status = event.metadata["status"].value
+        if status == "pass":
+            passed += unique_id not in seen
+        elif unique_id not in seen:
+            test = manifest["nodes"][unique_id]
+            tested = manifest["nodes"].get(test.get("attached_node") or "") or manifest["nodes"].get(
+                test["depends_on"]["nodes"][-1]) or manifest["sources"][test["depends_on"]["nodes"][-1]]
+            failed_rows = event.metadata.get(FAILED_ROWS)
+            yield dg.AssetObservation(asset_key=translator.get_asset_key(tested), metadata={
+                DATA_TEST_KEY: test["name"],
+                "severity": "WARN" if status == "warn" else "ERROR",
+                FAILED_ROWS: failed_rows.value if failed_rows is not None else None,
+            })
+        seen.add(unique_id)
+    context.log.info(f"dbt 数据测试：{len(seen)} 项，通过 {passed} 项，未通过 {len(seen) - passed} 项")
 
 
 class DataCenterBuild(dg.Config):
@@ -64,11 +92,12 @@ def full_refresh_config() -> dict:
 
 def build_data_center_assets() -> dg.AssetsDefinition:
     project = data_center_project()
+    translator = ZhengaiDbtTranslator()
 
     @dbt_assets(
         manifest=project.manifest_path,
         project=project,
-        dagster_dbt_translator=ZhengaiDbtTranslator(),
+        dagster_dbt_translator=translator,
         # DuckDB has one writer: never run this next to the ingest step.
         pool="warehouse_writer",
     )
@@ -89,7 +118,8 @@ def build_data_center_assets() -> dg.AssetsDefinition:
                 args += ["--exclude", " ".join(scope.excluded_names)]
             # the task board runs to the school's current month
             args += ["--vars", json.dumps({"as_of_month": as_of.strftime("%Y-%m")})]
-            yield from dbt.cli(args, context=context, target_path=paths.dbt_target_path).stream()
+            events = dbt.cli(args, context=context, target_path=paths.dbt_target_path).stream()
+            yield from failed_data_tests(events, manifest, translator, context)
         # Reached only when dbt succeeded: the next same-day build starts from here.
         record_build(paths.warehouse_path, manifest, scope, run_id=context.run.run_id, started_at=started_at, as_of=as_of)
 

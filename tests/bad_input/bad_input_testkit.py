@@ -21,6 +21,8 @@ import openpyxl
 
 # The password of the source URL night 2 cannot reach; no text of the run may contain it.
 SOURCE_PASSWORD = "Corpus-Pw-5b9e1d"
+# The staff id a student's counsellor is given on night 1; HR has nobody by it.
+UNKNOWN_COUNSELLOR = "T404404"
 SCHOOL = {"students": 200, "seed": 13, "years": 1}   # the corpus plants its rows in 2024-2025
 
 
@@ -136,6 +138,8 @@ def inject_first_night(sources: Path) -> Night:
         _copy_row(xg, "XG_WJCF", "CF_ID = (select min(CF_ID) from XG_WJCF)", {"CF_ID": "CFBAD00001", "WJRQ": "0000-00-00"})
         cases.append(Case("impossible_date", 1, "xg", "XG_WJCF", "CF_ID", "CFBAD00001", "WJRQ", "quarantine",
                           named_in_alert=("raw_xg.XG_WJCF", "CF_ID", "WJRQ", "CFBAD00001"), value="0000-00-00"))
+        # a counsellor HR does not know: loaded as sent, caught by a dbt data test (warn) of dim_student
+        xg.execute(f"update XG_XSXX set FDYGH = '{UNKNOWN_COUNSELLOR}' where XH = (select min(XH) from XG_XSXX)")
     with _connect(sources, "hr") as hr:
         # a training named with a zero-width space, full-width spaces and an emoji: valid text
         odd = "\u3000Python\u200b 培训😀  "

@@ -133,6 +133,17 @@ def test_the_engineers_alert_names_table_key_and_column(corpus, name):
     assert lines, f"no line names {case.named_in_alert}:\n{alert.text}"
 
 
+def test_a_data_test_that_does_not_pass_is_in_the_engineers_alert_with_its_column_and_rows(corpus):
+    """dbt's data tests are not Dagster checks: the data_center step records the ones that did
+    not pass, and the alert names the model, the test, the column and the rows it found."""
+    alert = corpus.nights[1].alert
+    assert alert is not None
+    assert ("core/dim_student · relationships_dim_student_counsellor_staff_id__staff_id__ref_dim_staff_（WARN），"
+            "列 counsellor_staff_id，1 行未通过") in alert.text
+    # an unchanged failure is told once: the second night's alert leaves it out
+    assert "relationships_dim_student_counsellor_staff_id" not in corpus.nights[2].alert.text
+
+
 def _texts_of_the_run(corpus) -> dict[str, list[str]]:
     texts = {"Dagster events": corpus.event_log}
     texts["summaries"] = [json.dumps(night.summary.errors + night.summary.failed_tables, ensure_ascii=False)
