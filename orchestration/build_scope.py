@@ -4,8 +4,12 @@ last good build of the data center.
 Changed means: raw tables that received or lost rows (meta.load_audit), the quarantine when
 rows were set aside, nodes whose own file changed (a registry seed edited, a model deployed)
 and nodes built for another month than the school's current one (the task board runs to the
-current month). Everything else was built from the same inputs and is left as it is, tests
-included. With no build recorded, or a node never built, the scope is the whole project.
+current month). Everything else was built from the same inputs and is left as it is. With
+no build recorded, or a node never built, the scope is the whole project.
+
+dbt's data tests are left to the nightly build: each reads its whole table, every one is
+severity warn (it never stops a build), and what they find reaches only the engineers'
+alert after the nightly run. The nightly build runs them all.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from pathlib import Path
 import duckdb
 
 BUILT_TYPES = ("model", "seed", "snapshot")
-SELECTABLE_TYPES = (*BUILT_TYPES, "test")
+# dbt arguments of a build with a scope: no data tests, and the nodes outside the scope.
+SKIP_DATA_TESTS = "resource_type:test"
 # Macros whose output depends on the month the build runs to (dbt var as_of_month).
 MONTH_MACROS = ("macro.zhengai.as_of_month",)
 
@@ -41,6 +46,10 @@ class BuildScope:
     changed_sources: tuple[str, ...] = ()       # "raw_jw.JW_KQ_XSKQB", …
     modified: tuple[str, ...] = ()              # nodes changed themselves (file, month)
     excluded_names: tuple[str, ...] = field(default=(), repr=False)
+
+    def exclude_args(self) -> list[str]:
+        """dbt's `--exclude` for this scope (none for a full build)."""
+        return [] if self.full else ["--exclude", " ".join((SKIP_DATA_TESTS, *self.excluded_names))]
 
     @property
     def empty(self) -> bool:
@@ -77,18 +86,17 @@ def source_ids(manifest: dict, tables: Iterable[tuple[str, str]]) -> list[str]:
 
 
 def select_nodes(manifest: dict, roots: Iterable[str]) -> frozenset[str]:
-    """The roots and everything downstream of them that `dbt build` runs (tests included:
-    a test runs when any of its parents is rebuilt, as dbt's eager selection does)."""
+    """The roots and the models, seeds and snapshots downstream of them."""
     wanted = _descendants(manifest["child_map"], roots)
-    return frozenset(uid for uid in wanted if manifest["nodes"].get(uid, {}).get("resource_type") in SELECTABLE_TYPES)
+    return frozenset(uid for uid in wanted if manifest["nodes"].get(uid, {}).get("resource_type") in BUILT_TYPES)
 
 
 def excluded_names(manifest: dict, nodes: frozenset[str]) -> tuple[str, ...]:
-    """Names of every buildable node outside `nodes`: dagster-dbt always adds the asset
-    definition's own `--select`, and dbt unions repeated selects, so the scope is given as
-    what to leave out."""
+    """Names of every model, seed and snapshot outside `nodes`: dagster-dbt always adds the
+    asset definition's own `--select`, and dbt unions repeated selects, so the scope is given
+    as what to leave out."""
     return tuple(sorted(node["name"] for uid, node in manifest["nodes"].items()
-                        if node["resource_type"] in SELECTABLE_TYPES and uid not in nodes))
+                        if node["resource_type"] in BUILT_TYPES and uid not in nodes))
 
 
 def _has_build_log(con: duckdb.DuckDBPyConnection) -> bool:

@@ -114,8 +114,7 @@ def build_data_center_assets() -> dg.AssetsDefinition:
         started_at = datetime.now()
         if not scope.empty:
             args = NIGHTLY_BUILD_ARGS + (["--full-refresh"] if config.full_refresh else [])
-            if not scope.full:
-                args += ["--exclude", " ".join(scope.excluded_names)]
+            args += scope.exclude_args()
             # the task board runs to the school's current month
             args += ["--vars", json.dumps({"as_of_month": as_of.strftime("%Y-%m")})]
             events = dbt.cli(args, context=context, target_path=paths.dbt_target_path).stream()

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 import duckdb
 import pytest
 
-from orchestration.build_scope import BUILD_LOG_DDL, SELECTABLE_TYPES, BuildScope, plan_build, record_build
+from orchestration.build_scope import BUILD_LOG_DDL, BUILT_TYPES, BuildScope, plan_build, record_build
 from orchestration.dbt_project import data_center_project
 
 AS_OF = date(2025, 3, 5)
@@ -67,11 +67,13 @@ def test_an_hour_of_check_ins_builds_only_what_is_downstream_of_the_check_in_tab
                 reachable.add(child)
                 stack.append(child)
     assert scope.nodes and scope.nodes <= reachable
-    # what the check-ins feed is rebuilt and tested, the judged status included
+    # what the check-ins feed is rebuilt, the judged status included; the data tests wait for the night
     for name in ("int_jw__check_ins_classified", "int_xg__dorm_checks_classified", "mart_student__indicators",
                  "mart_quality__status"):
         assert _node(manifest, name) in scope.nodes, name
-    assert any(uid.startswith("test.") for uid in scope.nodes)
+    assert not any(uid.startswith("test.") for uid in scope.nodes)
+    flag, excluded = scope.exclude_args()
+    assert flag == "--exclude" and excluded.split() == ["resource_type:test", *scope.excluded_names]
     # the staff, plan and state models (and their tests) are left as they are
     names = {manifest["nodes"][uid]["name"] for uid in scope.nodes}
     left_out = [node["name"] for node in manifest["nodes"].values()
@@ -79,7 +81,7 @@ def test_an_hour_of_check_ins_builds_only_what_is_downstream_of_the_check_in_tab
     assert left_out and not names & set(left_out)
     assert set(left_out) <= set(scope.excluded_names)
     # every buildable node is either built or named in the exclusion dbt is given
-    selectable = [node["name"] for node in manifest["nodes"].values() if node["resource_type"] in SELECTABLE_TYPES]
+    selectable = [node["name"] for node in manifest["nodes"].values() if node["resource_type"] in BUILT_TYPES]
     assert len(selectable) == len(set(selectable)), "dbt selects by name: names must be unique"
     # a bare name is matched against the fqn: a name that is also a folder would leave out the
     # folder (a snapshot's fqn repeats its name, and its folder holds only itself)
@@ -124,7 +126,8 @@ def test_without_a_build_log_the_build_is_whole(tmp_path, manifest):
     assert plan_build(tmp_path / "none.duckdb", manifest, AS_OF).full
     with duckdb.connect(str(tmp_path / "old.duckdb")) as con:
         con.execute("create schema meta; create table meta.load_audit (run_id varchar)")
-    assert plan_build(tmp_path / "old.duckdb", manifest, AS_OF).full
+    whole = plan_build(tmp_path / "old.duckdb", manifest, AS_OF)
+    assert whole.full and whole.exclude_args() == []   # every model and every data test
 
 
 def test_a_failed_build_leaves_its_changes_to_the_next_one(tmp_path, manifest):
