@@ -7,9 +7,10 @@ and nodes built for another month than the school's current one (the task board 
 current month). Everything else was built from the same inputs and is left as it is. With
 no build recorded, or a node never built, the scope is the whole project.
 
-dbt's data tests are left to the nightly build: each reads its whole table, every one is
-severity warn (it never stops a build), and what they find reaches only the engineers'
-alert after the nightly run. The nightly build runs them all.
+The model layers' data tests are left to the nightly build: each reads its whole table, every
+one warns (it never stops a build, dbt_project.yml) and what they find reaches only the
+engineers' alert after the nightly run. The registry seeds' tests, which do stop a build, run
+whenever their seed is rebuilt. The nightly build runs them all.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from pathlib import Path
 import duckdb
 
 BUILT_TYPES = ("model", "seed", "snapshot")
-# dbt arguments of a build with a scope: no data tests, and the nodes outside the scope.
-SKIP_DATA_TESTS = "resource_type:test"
+# The data tests written beside the models (dbt's path of a test is the YAML file declaring it).
+MODEL_LAYER_TESTS = "resource_type:test,path:models"
 # Macros whose output depends on the month the build runs to (dbt var as_of_month).
 MONTH_MACROS = ("macro.zhengai.as_of_month",)
 
@@ -49,7 +50,7 @@ class BuildScope:
 
     def exclude_args(self) -> list[str]:
         """dbt's `--exclude` for this scope (none for a full build)."""
-        return [] if self.full else ["--exclude", " ".join((SKIP_DATA_TESTS, *self.excluded_names))]
+        return [] if self.full else ["--exclude", " ".join((MODEL_LAYER_TESTS, *self.excluded_names))]
 
     @property
     def empty(self) -> bool:
@@ -85,18 +86,25 @@ def source_ids(manifest: dict, tables: Iterable[tuple[str, str]]) -> list[str]:
                    if (schema.lower(), name.lower()) in by_relation})
 
 
+def runs_in_a_scope(node: dict) -> bool:
+    """Built, or a test that is not one of the model layers' (MODEL_LAYER_TESTS)."""
+    return node["resource_type"] in BUILT_TYPES or (
+        node["resource_type"] == "test" and not node["original_file_path"].startswith("models/"))
+
+
 def select_nodes(manifest: dict, roots: Iterable[str]) -> frozenset[str]:
-    """The roots and the models, seeds and snapshots downstream of them."""
+    """The roots and everything downstream of them that a scoped `dbt build` runs (a seed's
+    tests run when it is rebuilt, as dbt's eager selection does)."""
     wanted = _descendants(manifest["child_map"], roots)
-    return frozenset(uid for uid in wanted if manifest["nodes"].get(uid, {}).get("resource_type") in BUILT_TYPES)
+    return frozenset(uid for uid in wanted if uid in manifest["nodes"] and runs_in_a_scope(manifest["nodes"][uid]))
 
 
 def excluded_names(manifest: dict, nodes: frozenset[str]) -> tuple[str, ...]:
-    """Names of every model, seed and snapshot outside `nodes`: dagster-dbt always adds the
-    asset definition's own `--select`, and dbt unions repeated selects, so the scope is given
-    as what to leave out."""
+    """Names of every node a scoped build could run outside `nodes`: dagster-dbt always adds
+    the asset definition's own `--select`, and dbt unions repeated selects, so the scope is
+    given as what to leave out."""
     return tuple(sorted(node["name"] for uid, node in manifest["nodes"].items()
-                        if node["resource_type"] in BUILT_TYPES and uid not in nodes))
+                        if runs_in_a_scope(node) and uid not in nodes))
 
 
 def _has_build_log(con: duckdb.DuckDBPyConnection) -> bool:

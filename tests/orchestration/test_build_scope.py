@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 import duckdb
 import pytest
 
-from orchestration.build_scope import BUILD_LOG_DDL, BUILT_TYPES, BuildScope, plan_build, record_build
+from orchestration.build_scope import BUILD_LOG_DDL, BuildScope, plan_build, record_build, runs_in_a_scope
 from orchestration.dbt_project import data_center_project
 
 AS_OF = date(2025, 3, 5)
@@ -67,13 +67,13 @@ def test_an_hour_of_check_ins_builds_only_what_is_downstream_of_the_check_in_tab
                 reachable.add(child)
                 stack.append(child)
     assert scope.nodes and scope.nodes <= reachable
-    # what the check-ins feed is rebuilt, the judged status included; the data tests wait for the night
+    # what the check-ins feed is rebuilt, the judged status included; the models' data tests wait for the night
     for name in ("int_jw__check_ins_classified", "int_xg__dorm_checks_classified", "mart_student__indicators",
                  "mart_quality__status"):
         assert _node(manifest, name) in scope.nodes, name
     assert not any(uid.startswith("test.") for uid in scope.nodes)
     flag, excluded = scope.exclude_args()
-    assert flag == "--exclude" and excluded.split() == ["resource_type:test", *scope.excluded_names]
+    assert flag == "--exclude" and excluded.split() == ["resource_type:test,path:models", *scope.excluded_names]
     # the staff, plan and state models (and their tests) are left as they are
     names = {manifest["nodes"][uid]["name"] for uid in scope.nodes}
     left_out = [node["name"] for node in manifest["nodes"].values()
@@ -81,7 +81,7 @@ def test_an_hour_of_check_ins_builds_only_what_is_downstream_of_the_check_in_tab
     assert left_out and not names & set(left_out)
     assert set(left_out) <= set(scope.excluded_names)
     # every buildable node is either built or named in the exclusion dbt is given
-    selectable = [node["name"] for node in manifest["nodes"].values() if node["resource_type"] in BUILT_TYPES]
+    selectable = [node["name"] for node in manifest["nodes"].values() if runs_in_a_scope(node)]
     assert len(selectable) == len(set(selectable)), "dbt selects by name: names must be unique"
     # a bare name is matched against the fqn: a name that is also a folder would leave out the
     # folder (a snapshot's fqn repeats its name, and its folder holds only itself)
@@ -120,6 +120,12 @@ def test_a_new_month_rebuilds_the_task_board_and_an_edited_seed_rebuilds_its_dep
     edited["nodes"][seed]["checksum"]["checksum"] = "edited"
     scope = plan_build(warehouse, edited, AS_OF)
     assert scope.modified == (seed,) and seed in scope.nodes and _node(manifest, "mart_quality__status") in scope.nodes
+    # the seed's own tests (they stop a build) run with it; the models' data tests wait for the night
+    seed_tests = {uid for uid in manifest["child_map"][seed] if uid.startswith("test.")
+                  and manifest["nodes"][uid]["original_file_path"].startswith("seeds/")}
+    assert seed_tests and seed_tests <= scope.nodes
+    assert not any(manifest["nodes"][uid]["original_file_path"].startswith("models/")
+                   for uid in scope.nodes if uid.startswith("test."))
 
 
 def test_without_a_build_log_the_build_is_whole(tmp_path, manifest):
