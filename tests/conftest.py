@@ -14,7 +14,7 @@ import pytest
 
 TESTS = Path(__file__).resolve().parent
 # Folders and modules that build or sync a whole school, or start a daemon.
-SLOW = ("end_to_end/", "bad_input/", "dbt_project/", "bench/", "serving/test_snapshot_delta.py", "serving/test_serving_questions.py",
+SLOW = ("end_to_end/", "bad_input/", "dbt_project/", "bench/", "serving/test_serving_questions.py",
         "serving/test_serving_snapshot.py::test_an_analyst_reads_the_snapshot_through_a_full_sync",
         "serving/test_serving_personal_data.py", "serving/test_serving_postgres.py", "serving/test_reports_site.py",
         "serving/test_reports_documents.py",
@@ -30,7 +30,7 @@ BENCH = ("bench/",)
 # The longest groups of `make test`, longest first (from `--durations`); the rest follow in
 # collection order (`make test` turns off xdist's reordering by number of tests).
 HEAVY_FIRST = ("end_to_end/test_same_day.py", "zhengai/test_readme_quick_start.py", "bench/test_bench_smoke.py",
-               "end_to_end", "serving", "dbt_project", "serving/test_snapshot_delta.py", "bad_input",
+               "end_to_end", "serving", "dbt_project", "bad_input",
                "dbt_project/test_dbt_incremental.py", "dbt_project/test_dbt_demo_school.py",
                "dbt_project/test_dbt_postgres_peer.py", "expectations/test_expectations_rebuild.py", "orchestration/test_daemon_dispatch.py")
 

@@ -25,9 +25,11 @@ import pytest
 from orchestration.run_once import SyncSummary, run_sync
 from school_generator import append_hour, generate, last_day_present
 from school_generator.increment import is_holiday
+from serving.snapshot import read_snapshot_info
 from zhengai.settings import Settings
 
 from tests.end_to_end.end_to_end_testkit import ledger_rows
+from tests.serving.serving_testkit import full_copy, snapshot_contents
 from tests.expectations.smtp_testkit import Received, smtp_server
 
 SAME_DAY_CODE = "STU_NIGHTS_OUT"  # same_day_digest = true in the shipped registry
@@ -231,3 +233,16 @@ def test_each_hourly_build_runs_only_what_its_new_rows_reach(chain: Chain):
     assert chain.hourly[1].snapshot and chain.hourly[1].report_site
     assert chain.hourly[2].succeeded and 0 < chain.hourly[2].models_built <= quiet[1]
     assert chain.hourly[2].report_site is None
+
+
+def test_the_snapshot_after_the_day_is_a_delta_equal_to_a_full_copy(chain: Chain, tmp_path: Path):
+    """After the hours and the night the analysts' snapshot was brought up to date, not copied
+    again (the check-ins and dorm checks as a delta of the rows dbt stamped), and it holds what
+    a full copy of the warehouse holds: the real build's counterpart of tests/serving/test_snapshot_delta.py."""
+    assert chain.nightly.snapshot == str(chain.incremental.snapshot)
+    info = read_snapshot_info(chain.incremental.snapshot)
+    assert info["mode"] == "delta", info["full_copy_reason"]
+    assert set(info["classified_through"]) == {"core.fct_attendance", "core.fct_dorm_check"}
+    published = snapshot_contents(chain.incremental.snapshot)
+    assert len(published["core.fct_attendance"]) > 0 and "core.fct_grade" in published
+    assert published == snapshot_contents(full_copy(chain.incremental.warehouse, tmp_path))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
@@ -11,6 +12,8 @@ from pathlib import Path
 import duckdb
 import psycopg2
 import pytest
+
+from serving.snapshot import publish_snapshot
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # An account allowed to create a database and roles; the local server by default.
@@ -265,3 +268,12 @@ def snapshot_contents(snapshot: Path) -> dict[str, list[tuple]]:
         names = con.execute("select table_schema || '.' || table_name from information_schema.tables "
                             "where table_schema <> 'main' order by 1").fetchall()
         return {name: con.execute(f"select * from {name} order by all").fetchall() for (name,) in names}
+
+
+def full_copy(warehouse: Path, tmp_path: Path) -> Path:
+    """What a full copy of the warehouse as it is now holds."""
+    reference = tmp_path / "reference" / "snapshot.duckdb"
+    shutil.rmtree(reference.parent, ignore_errors=True)
+    report = publish_snapshot(warehouse, reference, run_id="reference", full=True)
+    assert report.mode == "full" and report.reason == "要求全量复制"
+    return reference

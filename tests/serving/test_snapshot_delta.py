@@ -1,9 +1,9 @@
 """The nightly snapshot is the previous one brought up to date: only what changed is written,
-and the result is what a full copy would give. Falls back to a full copy when it must."""
+and the result is what a full copy would give. Falls back to a full copy when it must.
+On a real dbt build, after hourly and nightly syncs: tests/end_to_end/test_same_day.py."""
 
 from __future__ import annotations
 
-import shutil
 import stat
 from pathlib import Path
 
@@ -14,7 +14,7 @@ from serving import snapshot as snapshot_module
 from serving.snapshot import PersonalDataError, TableDoc, publish_snapshot, read_snapshot_info
 from serving.snapshot import BIG_FACTS, BigFact
 from tests.serving.serving_testkit import (NATIONAL_ID, PHONE, Night, build_classified_warehouse, build_small_warehouse,
-                             duckdb_personal_data_hits, snapshot_contents)
+                             duckdb_personal_data_hits, full_copy, snapshot_contents)
 
 T1 = "2025-07-02 02:00:00"
 T2 = "2025-07-03 02:00:00"
@@ -28,15 +28,6 @@ def warehouse(tmp_path) -> Path:
 @pytest.fixture
 def snapshot(tmp_path) -> Path:
     return tmp_path / "published" / "snapshot.duckdb"
-
-
-def full_copy(warehouse: Path, tmp_path: Path) -> Path:
-    """What a full copy of the warehouse as it is now holds."""
-    reference = tmp_path / "reference" / "snapshot.duckdb"
-    shutil.rmtree(reference.parent, ignore_errors=True)
-    report = publish_snapshot(warehouse, reference, run_id="reference", full=True)
-    assert report.mode == "full" and report.reason == "要求全量复制"
-    return reference
 
 
 def tokens(snapshot: Path) -> set[tuple]:
@@ -232,35 +223,3 @@ def test_a_failed_delta_leaves_the_published_snapshot_untouched(warehouse, snaps
     assert read_snapshot_info(snapshot)["run_id"] == "good-night"
     assert snapshot_contents(snapshot) == before
     assert nothing_left_behind(snapshot)
-
-
-def test_the_nightly_sync_publishes_a_delta_of_the_real_build(tmp_path):
-    """End to end with the dbt project: a full rebuild publishes a full snapshot; the next
-    night (one more teaching day) publishes a delta, equal to a full copy of the warehouse."""
-    import dagster as dg
-
-    from bench.run import next_teaching_day
-    from zhengai.settings import Settings
-    from orchestration.run_once import run_sync
-    from school_generator import generate
-    from school_generator.increment import append_day
-
-    base = tmp_path / "school"
-    generate(base / "sources", students=200, seed=5, years=1)
-    settings = Settings.from_env({"ZHENGAI_DATA_DIR": str(base)})
-    first = run_sync(settings, instance=dg.DagsterInstance.ephemeral())
-    assert first.succeeded, first.errors
-    assert read_snapshot_info(settings.snapshot)["mode"] == "full"
-    with duckdb.connect(str(settings.snapshot), read_only=True) as con:
-        check_ins_before = con.execute("select count(*) from core.fct_attendance").fetchone()[0]
-    added = append_day(base / "sources", next_teaching_day(base / "sources"))
-
-    second = run_sync(settings, instance=dg.DagsterInstance.ephemeral())
-
-    assert second.succeeded, second.errors
-    info = read_snapshot_info(settings.snapshot)
-    assert info["mode"] == "delta", info["full_copy_reason"]
-    assert set(info["classified_through"]) == {"core.fct_attendance", "core.fct_dorm_check"}
-    published = snapshot_contents(settings.snapshot)
-    assert len(published["core.fct_attendance"]) > check_ins_before and added
-    assert published == snapshot_contents(full_copy(settings.warehouse, tmp_path))
