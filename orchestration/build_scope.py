@@ -25,7 +25,8 @@ import duckdb
 
 BUILT_TYPES = ("model", "seed", "snapshot")
 # The data tests written beside the models (dbt's path of a test is the YAML file declaring it).
-MODEL_LAYER_TESTS = "resource_type:test,path:models"
+MODELS_FOLDER = "models"
+MODEL_LAYER_TESTS = f"resource_type:test,path:{MODELS_FOLDER}"
 # Macros whose output depends on the month the build runs to (dbt var as_of_month).
 MONTH_MACROS = ("macro.zhengai.as_of_month",)
 
@@ -89,7 +90,7 @@ def source_ids(manifest: dict, tables: Iterable[tuple[str, str]]) -> list[str]:
 def runs_in_a_scope(node: dict) -> bool:
     """Built, or a test that is not one of the model layers' (MODEL_LAYER_TESTS)."""
     return node["resource_type"] in BUILT_TYPES or (
-        node["resource_type"] == "test" and not node["original_file_path"].startswith("models/"))
+        node["resource_type"] == "test" and not node["original_file_path"].startswith(f"{MODELS_FOLDER}/"))
 
 
 def select_nodes(manifest: dict, roots: Iterable[str]) -> frozenset[str]:

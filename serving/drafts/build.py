@@ -247,10 +247,14 @@ class DraftsBuilder:
         )
 
     # One entity ---------------------------------------------------------------------------------
+    def has_value_in(self, rows: list[StatusRow], period: str) -> bool:
+        """Whether an entity has a value of a control point in school year `period`: one without
+        gets no draft."""
+        return any(in_school_year(r.period, period) and r.indicator_code in self.points for r in rows)
+
     def entity_draft(self, layer: str, entity_type: str, entity_id: str, name: str, unit_name: str,
-                     rows: list[StatusRow], warnings: list[WarningRow], period: str, owner: str) -> tuple[str, bytes] | None:
-        """The draft of one entity from its `shown_rows` and its warnings of the year, or None
-        when it has no value in that school year."""
+                     rows: list[StatusRow], warnings: list[WarningRow], period: str, owner: str) -> tuple[str, bytes]:
+        """The draft of one entity (`has_value_in` the year) from its `shown_rows` and its warnings of the year."""
         title = narrative()["layers"][layer]["title"].format(name=name, period=period)
         by_code: dict[str, list[StatusRow]] = defaultdict(list)
         for row in rows:
@@ -283,8 +287,6 @@ class DraftsBuilder:
                     n(self._mean(code, row.unit_id, row.period)) if with_unit else "—",
                     n(self._mean(code, None, row.period)), references or "—",
                 ])
-        if not table_rows:
-            return None
         doc.table(["质控点", "周期", "值", "目标值", "标准值", "预警值", "状态", "上期", "变化", "学院平均", "全校平均", "参考值"],
                   table_rows)
         doc.heading("二、趋势图", level=1)
@@ -418,18 +420,18 @@ def _start_worker(database: str, out_dir: str, site_base_url: str | None, shared
     _WORKER = DraftsBuilder(ReportData(Path(database)), Path(out_dir), site_base_url, shared=shared)
 
 
-def _render_one(builder: DraftsBuilder, task: tuple) -> tuple[tuple[str, bytes] | None, int]:
+def _render_one(builder: DraftsBuilder, task: tuple) -> tuple[tuple[str, bytes], int]:
     """entity_draft(*task) and the number of charts it drew."""
     before = builder.rasteriser.count
     made = builder.entity_draft(*task)
     return made, builder.rasteriser.count - before
 
 
-def _render_in_worker(task: tuple) -> tuple[tuple[str, bytes] | None, int]:
+def _render_in_worker(task: tuple) -> tuple[tuple[str, bytes], int]:
     return _render_one(_WORKER, task)
 
 
-def _render(builder: DraftsBuilder, tasks: list[tuple], workers: int) -> Iterator[tuple[tuple[str, bytes] | None, int]]:
+def _render(builder: DraftsBuilder, tasks: list[tuple], workers: int) -> Iterator[tuple[tuple[str, bytes], int]]:
     """Each task's draft and its chart count, in task order: in this process, or in `workers`
     processes when there are enough drafts to render (each draft is independent; the parent only
     writes the files)."""
@@ -496,8 +498,8 @@ def build_drafts(database: Path, ledger: Path | None, out_dir: Path, layer: str,
                         progress(f"{layer}/{entity_type}")
                     for entity_id, name, unit_name, rows in _entities(data, entity_type, entity_ids):
                         rows = shown_rows(rows, period)
-                        if not any(in_school_year(r.period, period) and r.indicator_code in builder.points for r in rows):
-                            continue  # no value in that school year: no draft (nor a turn in the night's limit)
+                        if not builder.has_value_in(rows, period):
+                            continue  # no draft, nor a turn in the night's limit
                         entity_warnings = [w for w in warnings.get((entity_type, entity_id), []) if in_school_year(w.period, period)]
                         relative = f"{entity_type}/{_file_name(entity_id + '_' + name)}.docx"
                         key = content_key(layer, entity_type, entity_id, name, unit_name, rows, period, owner,
@@ -521,8 +523,6 @@ def build_drafts(database: Path, ledger: Path | None, out_dir: Path, layer: str,
                     to_render = to_render[:at_most]
                 for (relative, key, _), (made, drawn) in zip(to_render, _render(builder, [t for _, _, t in to_render], workers)):
                     charts_drawn += drawn
-                    if made is None:  # no value in that school year: no draft
-                        continue
                     writer.write(relative, made[1], key)
                     report.drafts += 1
                     report.files.append(folder / relative)
