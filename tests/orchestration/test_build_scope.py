@@ -72,6 +72,9 @@ def test_an_hour_of_check_ins_builds_only_what_is_downstream_of_the_check_in_tab
                  "mart_quality__status"):
         assert _node(manifest, name) in scope.nodes, name
     assert not any(uid.startswith("test.") for uid in scope.nodes)
+    # the engineers' findings read the check-ins too, but wait for the night
+    for name in ("dq_orphan_check_ins", "dq_excluded_records", "dq_unjudged_records"):
+        assert _node(manifest, name) not in scope.nodes and name in scope.excluded_names, name
     flag, excluded = scope.exclude_args()
     assert flag == "--exclude" and excluded.split() == ["resource_type:test,path:models", *scope.excluded_names]
     # the staff, plan and state models (and their tests) are left as they are
@@ -97,10 +100,13 @@ def test_nothing_new_means_no_dbt_work(tmp_path, manifest):
     assert scope.empty and not scope.nodes
 
 
-def test_rows_set_aside_alone_rebuild_the_quarantine_models(tmp_path, manifest):
+def test_rows_set_aside_alone_rebuild_the_plan_refusals_and_leave_the_findings_to_the_night(tmp_path, manifest):
     scope = plan_build(_warehouse(tmp_path, manifest, [("jw", "JW_KQ_XSKQB", 0, 0, 3)]), manifest, AS_OF)
     assert scope.changed_sources == ("meta.quarantine",)
     assert _node(manifest, "stg_meta__quarantine") in scope.nodes
+    # the quality office reads its workbook's refusals the same day; the engineers' list waits for the night
+    assert _node(manifest, "dq_plan_refusals") in scope.nodes
+    assert _node(manifest, "dq_excluded_records") not in scope.nodes
 
 
 def test_a_removed_row_counts_as_a_change(tmp_path, manifest):
