@@ -2,14 +2,17 @@
 last good build of the data center.
 
 Changed means: raw tables that received or lost rows (meta.load_audit), the quarantine when
-rows were set aside, nodes whose own file changed (a registry seed edited, a model deployed)
-and nodes built for another month than the school's current one (the task board runs to the
-current month). Everything else was built from the same inputs and is left as it is. With
-no build recorded, or a node never built, the scope is the whole project.
+a row was set aside that it did not hold yet, nodes whose own file changed (a registry seed
+edited, a model deployed) and nodes built for another month than the school's current one
+(the task board runs to the current month). Everything else was built from the same inputs
+and is left as it is. With no build recorded, or a node never built, the scope is the whole
+project.
 
-Models whose dbt config sets `meta: {same_day_build: false}` (the engineers' data-quality
-findings, dbt_project.yml) are left to the nightly build too: they read whole logs, and
-nobody reads them before the next morning.
+Three things wait for the nightly build, which builds the whole project: the models whose dbt
+config sets `meta: {same_day_build: false}` (the engineers' data-quality findings,
+dbt_project.yml: they read whole logs, and nobody reads them before the next morning), the
+model layers' data tests (below) and, when a workbook is read again and refuses the same rows,
+the time of that refusal in dq_plan_refusals.
 
 The model layers' data tests are left to the nightly build: each reads its whole table, every
 one warns (it never stops a build, dbt_project.yml) and what they find reaches only the
@@ -119,23 +122,40 @@ def excluded_names(manifest: dict, nodes: frozenset[str]) -> tuple[str, ...]:
 
 def _has_build_log(con: duckdb.DuckDBPyConnection) -> bool:
     return con.execute("select count(*) from information_schema.tables where table_schema = 'meta' "
-                       "and table_name in ('data_center_builds', 'data_center_nodes', 'load_audit')").fetchone()[0] == 3
+                       "and table_name in ('data_center_builds', 'data_center_nodes', 'load_audit', 'quarantine')"
+                       ).fetchone()[0] == 4
 
 
 def changed_tables(con: duckdb.DuckDBPyConnection, since: datetime) -> list[tuple[str, str]]:
     """(schema, table) of raw tables written to or removed from by loads after `since`, and
-    the quarantine when those loads set rows aside."""
+    the quarantine when those loads set aside a row it did not hold yet. A workbook read
+    again refuses the same rows again; that moves only dq_plan_refusals' last_refused_at,
+    which the nightly build brings up to date, and must not cost every school hour a build."""
     rows = con.execute("""
         select 'raw_' || source, table_name,
                bool_or(coalesce(rows_written, rows_loaded) > 0 or coalesce(rows_removed, 0) > 0
-                       or coalesce(rows_deleted, 0) > 0),
-               bool_or(rows_quarantined > 0)
+                       or coalesce(rows_deleted, 0) > 0)
         from meta.load_audit where started_at > ? and status = 'ok'
         group by all order by all""", [since]).fetchall()
-    tables = [(schema, table) for schema, table, written, _ in rows if written]
-    if any(quarantined for *_, quarantined in rows):
+    tables = [(schema, table) for schema, table, written in rows if written]
+    if _new_refusals(con, since):
         tables.append(("meta", "quarantine"))
     return tables
+
+
+def _new_refusals(con: duckdb.DuckDBPyConnection, since: datetime) -> bool:
+    """Did a load after `since` set aside a row (table, key, rule, detail) no earlier load did?"""
+    return con.execute("""
+        with recent as (select run_id from meta.load_audit where started_at > ? and status = 'ok')
+        select exists (
+            select 1 from meta.quarantine as new
+            where new.run_id in (select run_id from recent)
+              and not exists (
+                  select 1 from meta.quarantine as old
+                  where old.run_id not in (select run_id from recent)
+                    and old.source = new.source and old.table_name = new.table_name
+                    and old.row_key is not distinct from new.row_key and old.rule is not distinct from new.rule
+                    and old.detail is not distinct from new.detail))""", [since]).fetchone()[0]
 
 
 def plan_build(warehouse: Path, manifest: dict, as_of: date) -> BuildScope:

@@ -39,14 +39,25 @@ def _warehouse(tmp_path, manifest, loads: list[tuple[str, str, int, int, int]]):
         con.execute("create table meta.load_audit (run_id varchar, source varchar, table_name varchar, rows_read bigint, "
                     "rows_loaded bigint, rows_quarantined bigint, started_at timestamp, status varchar, "
                     "rows_deleted bigint, rows_written bigint, rows_removed bigint)")
+        con.execute("create table meta.quarantine (run_id varchar, source varchar, table_name varchar, "
+                    "row_key varchar, rule varchar, detail varchar)")
         # the night's own loads, before its build: already built
         con.execute("insert into meta.load_audit values ('night', 'hr', 'RS_JZGJBXX', 9, 9, 0, ?, 'ok', 0, 9, 0)",
                     [built_at - timedelta(minutes=5)])
+        _refuse(con, "night", "plan", "targets", 2)
         for source, table, written, removed, quarantined in loads:
             con.execute("insert into meta.load_audit values ('hour', ?, ?, ?, ?, ?, ?, 'ok', 0, ?, ?)",
                         [source, table, written + quarantined, written, quarantined, built_at + timedelta(hours=1),
                          written, removed])
+            _refuse(con, "hour", source, table, quarantined)
     return warehouse
+
+
+def _refuse(con, run_id: str, source: str, table: str, rows: int) -> None:
+    """`rows` rows of `table` set aside by the load `run_id`, keys 1, 2, …"""
+    for key in range(1, rows + 1):
+        con.execute("insert into meta.quarantine values (?, ?, ?, ?, 'out_of_range', 'KQZT = 9')",
+                    [run_id, source, table, str(key)])
 
 
 def test_an_hour_of_check_ins_builds_only_what_is_downstream_of_the_check_in_tables(tmp_path, manifest):
@@ -107,6 +118,16 @@ def test_rows_set_aside_alone_rebuild_the_plan_refusals_and_leave_the_findings_t
     # the quality office reads its workbook's refusals the same day; the engineers' list waits for the night
     assert _node(manifest, "dq_plan_refusals") in scope.nodes
     assert _node(manifest, "dq_excluded_records") not in scope.nodes
+
+
+def test_rows_set_aside_again_as_before_are_no_change(tmp_path, manifest):
+    # the plan workbook read again refuses the same two rows the night's load refused
+    again = plan_build(_warehouse(tmp_path, manifest, [("plan", "targets", 0, 0, 2)]), manifest, AS_OF)
+    assert again.empty and again.changed_sources == ()
+    # a third row refused is news
+    (tmp_path / "more").mkdir()
+    more = plan_build(_warehouse(tmp_path / "more", manifest, [("plan", "targets", 0, 0, 3)]), manifest, AS_OF)
+    assert more.changed_sources == ("meta.quarantine",) and _node(manifest, "dq_plan_refusals") in more.nodes
 
 
 def test_a_removed_row_counts_as_a_change(tmp_path, manifest):
