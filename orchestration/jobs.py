@@ -42,7 +42,7 @@ def build_same_day_sync(points: list[ControlPoint]):
         SAME_DAY_SYNC,
         selection=dg.AssetSelection.all() - dg.AssetSelection.assets(ANNUAL_TABLES, REPORT_DRAFTS)
         - dg.AssetSelection.checks(*other_checks),
-        description="当天同步（上课日每小时）：新到数据入仓 → dbt 只构建受新数据影响的模型（模型的数据测试留给夜间同步） → 只检查并判定当天通知的质控点、记入预警台账 → 分析快照与报告网站。",
+        description="当天同步（上课日每小时）：新到数据入仓 → dbt 只构建受新数据影响的模型（模型的数据测试与数据质量发现留给夜间同步） → 只检查并判定当天通知的质控点、记入预警台账 → 分析快照与报告网站。",
         config=SAME_DAY_CONFIG,
         executor_def=dg.in_process_executor,
     )
