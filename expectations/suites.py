@@ -8,6 +8,7 @@ as an in-memory batch.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,6 +123,28 @@ def read_status_rows(warehouse: Path, codes: list[str]) -> pd.DataFrame:
         sample = duplicated[KEY_COLUMNS].head(5).to_dict("records")
         raise RuntimeError(f"{STATUS_TABLE} 中 (indicator_code, entity_id, period) 重复 {len(duplicated)} 行，例如 {sample}")
     return frame
+
+
+def status_fingerprints(warehouse: Path, codes: list[str]) -> dict[str, str]:
+    """Per control point, a text that changes whenever what its expectation reads could: its rows
+    of the status mart (every column validated or reported), its registry row and this module.
+    Equal text, equal outcome: a check need not validate again what it validated before."""
+    points = {point.code: point for point in load_registry(warehouse) if point.code in set(codes)}
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        rows = dict(connection.execute(
+            f"""
+            select indicator_code, count(*) || ':' || coalesce(sum(hash(
+                       entity_id, entity_name, unit_id, unit_name, period, cast(value as double),
+                       cast(warning_value as double), status)::hugeint), 0)
+            from {STATUS_TABLE}
+            where indicator_code in (select unnest(?::varchar[]))
+            group by indicator_code
+            """,
+            [codes],
+        ).fetchall())
+    code_version = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+    return {code: f"{rows.get(code, '0:0')}:{code_version}:"
+                  f"{hashlib.sha256(repr(points.get(code)).encode()).hexdigest()[:12]}" for code in codes}
 
 
 def _plain(value: Any) -> Any:

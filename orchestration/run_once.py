@@ -23,6 +23,7 @@ from expectations.registry import load_departments_csv
 from orchestration.assets.analyst_snapshot import SNAPSHOT_KEY
 from orchestration.assets.data_center import full_refresh_config
 from orchestration.assets.reports import REPORT_DRAFTS, REPORT_SITE
+from orchestration.checks import JUDGED_IN_RUN_KEY
 from orchestration.jobs import DISPATCHED_IN_PROCESS_TAG, SAME_DAY_CONFIG
 from orchestration.progress import listened_run_id
 from orchestration.resources import ReportsRoom
@@ -43,6 +44,7 @@ class SyncSummary:
     failed_tables: list[str] = field(default_factory=list)
     models_built: int = 0
     control_points_evaluated: int = 0
+    control_points_repeated: int = 0  # of those, the rows unchanged since the run that validated them
     control_points_failed: list[str] = field(default_factory=list)
     warnings_per_department: dict[str, int] = field(default_factory=dict)
     emails: list = field(default_factory=list)
@@ -124,7 +126,9 @@ def run_sync(settings: Settings, instance: dg.DagsterInstance | None = None,
     summary.rows_by_source = {k: tuple(v) for k, v in sources.items()}
     summary.changes_by_source = {k: tuple(v) for k, v in changes.items()}
 
-    summary.control_points_evaluated = len(control_point_evaluations(instance, nightly.run_id))
+    evaluations = control_point_evaluations(instance, nightly.run_id)
+    summary.control_points_evaluated = len(evaluations)
+    summary.control_points_repeated = sum(JUDGED_IN_RUN_KEY in evaluation.metadata for evaluation in evaluations)
     summary.control_points_failed = failed_control_points(instance, nightly.run_id)
     summary.task_board = task_board_lines(settings.warehouse)
 
@@ -199,7 +203,9 @@ def format_summary(summary: SyncSummary) -> str:
         lines.append(f"  加载失败的表：{'、'.join(summary.failed_tables)}（保留上次数据，见 meta.load_audit）")
     lines.append(f"  dbt 构建模型与种子：{summary.models_built} 个")
     lines.append(
-        f"  质控点检查：{summary.control_points_evaluated} 个，未通过 {len(summary.control_points_failed)} 个"
+        f"  质控点检查：{summary.control_points_evaluated} 个"
+        + (f"（其中 {summary.control_points_repeated} 个数据未变，沿用上次校验结果）" if summary.control_points_repeated else "")
+        + f"，未通过 {len(summary.control_points_failed)} 个"
         + (f"（{'、'.join(summary.control_points_failed)}）" if summary.control_points_failed else "")
     )
     lines += summary.task_board

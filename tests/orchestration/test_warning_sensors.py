@@ -12,6 +12,7 @@ import pytest
 
 from alerting.ledger import load_warnings, resolve_warning
 from zhengai.settings import Settings
+from orchestration.checks import CONTROL_POINT_KEY, JUDGED_IN_RUN_KEY
 from orchestration.run_records import failed_control_points, failed_data_quality_checks
 from zhengai.clock import school_now
 
@@ -80,6 +81,37 @@ def test_checks_carry_the_failing_entities_and_fill_the_ledger(tmp_path, instanc
 
 
 AFTER_NIGHTLY, BACKLOG = "dispatch_after_nightly_sensor", "dispatch_backlog_sensor"
+
+
+def _control_point_results(instance, run_id) -> dict:
+    return {record.event_log_entry.dagster_event.event_specific_data.check_name: record.event_log_entry.dagster_event.event_specific_data
+            for record in instance.get_records_for_run(run_id=run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
+            if CONTROL_POINT_KEY in record.event_log_entry.dagster_event.event_specific_data.metadata}
+
+
+def test_a_check_whose_rows_did_not_change_repeats_the_validation_it_had(tmp_path, instance):
+    site = Site(tmp_path, instance)
+    first_run = site.nightly(BASE_ROWS)
+    first = _control_point_results(instance, first_run)
+    assert first and not any(JUDGED_IN_RUN_KEY in result.metadata for result in first.values())
+
+    # the same rows again: every check repeats the first run's validation, outcome and entities
+    second_run = site.nightly(BASE_ROWS)
+    second = _control_point_results(instance, second_run)
+    assert second.keys() == first.keys()
+    for name, result in second.items():
+        assert result.metadata[JUDGED_IN_RUN_KEY].value == first_run, name
+        assert result.passed == first[name].passed and result.metadata["failing"] == first[name].metadata["failing"]
+    assert failed_control_points(instance, second_run) == failed_control_points(instance, first_run)
+
+    # one student's absences drop below the warning value: that check validates again and passes
+    fixed = [row[:5] + (4.0, None) if row[:2] == ("STU_ABSENT_PERIODS", "2024010101") else row for row in BASE_ROWS]
+    third_run = site.nightly(fixed)
+    third = _control_point_results(instance, third_run)
+    assert JUDGED_IN_RUN_KEY not in third["stu_absent_periods"].metadata and third["stu_absent_periods"].passed
+    assert not first["stu_absent_periods"].passed
+    assert third["stu_nights_out"].metadata[JUDGED_IN_RUN_KEY].value == first_run  # the run that validated it
+    assert "STU_ABSENT_PERIODS" not in failed_control_points(instance, third_run)
 
 
 def test_after_nightly_sensor_launches_once_per_run_that_left_changes_to_tell(tmp_path, instance):
