@@ -204,6 +204,7 @@ def record_build(warehouse: Path, manifest: dict, scope: BuildScope, *, run_id: 
         con.execute("insert into meta.data_center_builds values (?, ?, ?, ?, ?, ?)",
                     [run_id, started_at, now, "full" if scope.full else ("none" if scope.empty else "changed"), len(built),
                      json.dumps(list(scope.changed_sources), ensure_ascii=False)])
-        con.executemany("insert or replace into meta.data_center_nodes values (?, ?, ?, ?, ?)",
-                        [[uid, manifest["nodes"][uid]["checksum"]["checksum"], as_of, run_id, now] for uid in built])
+        if built:  # none when nothing changed: the build is still recorded, the next one starts from it
+            con.executemany("insert or replace into meta.data_center_nodes values (?, ?, ?, ?, ?)",
+                            [[uid, manifest["nodes"][uid]["checksum"]["checksum"], as_of, run_id, now] for uid in built])
         con.commit()

@@ -215,11 +215,15 @@ def test_hourly_runs_mail_only_same_day_crossings_once_and_nothing_when_nothing_
 def test_each_hourly_build_runs_only_what_its_new_rows_reach(chain: Chain):
     """The night builds the whole project; an hour builds the nodes downstream of the tables
     that received rows. The plan workbook's refused rows are read and set aside again every
-    run, so the quiet hour rebuilds the quarantine summaries and nothing else, and succeeds."""
+    run, but the same rows set aside again are no news: the quiet hour builds nothing, and
+    succeeds."""
     with duckdb.connect(str(chain.incremental.warehouse), read_only=True) as con:
         builds = con.execute("select scope, nodes_selected, changed_sources from meta.data_center_builds "
                              "order by started_at").fetchall()
-    assert [scope for scope, *_ in builds] == ["full", "changed", "changed", "changed", "full"]
+        refused_again = con.execute("select count(*) from meta.load_audit where source = 'plan' and rows_quarantined > 0 "
+                                    "and started_at > (select started_at from meta.data_center_builds order by started_at "
+                                    "limit 1 offset 2)").fetchone()[0]
+    assert [scope for scope, *_ in builds] == ["full", "changed", "changed", "none", "full"]
     (_, whole, _), morning, evening, quiet, _ = builds
     changed = [json.loads(build[2]) for build in (morning, evening, quiet)]
     # 08:00: the morning's sessions and check-ins, the corrected grade, the moved student
@@ -227,11 +231,11 @@ def test_each_hourly_build_runs_only_what_its_new_rows_reach(chain: Chain):
             "raw_xg.XG_XSXX"} <= set(changed[0])
     # 22:00: the dorm checks only; the quiet hour: no raw table
     assert [table for table in changed[1] if table.startswith("raw_")] == ["raw_xg.XG_CQJL"]
-    assert changed[2] == ["meta.quarantine"]
-    assert 0 < quiet[1] < evening[1] < morning[1] < whole
+    assert changed[2] == [] and refused_again > 0
+    assert 0 == quiet[1] < evening[1] < morning[1] < whole
     # the evening's build reached the status: site and snapshot follow; the quiet hour's did not
     assert chain.hourly[1].snapshot and chain.hourly[1].report_site
-    assert chain.hourly[2].succeeded and 0 < chain.hourly[2].models_built <= quiet[1]
+    assert chain.hourly[2].succeeded and chain.hourly[2].models_built == 0
     assert chain.hourly[2].report_site is None
 
 

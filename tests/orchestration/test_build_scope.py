@@ -107,8 +107,14 @@ def test_an_hour_of_check_ins_builds_only_what_is_downstream_of_the_check_in_tab
 
 def test_nothing_new_means_no_dbt_work(tmp_path, manifest):
     loads = [(source, table, 0, 0, 0) for source, table in CHECK_INS]
-    scope = plan_build(_warehouse(tmp_path, manifest, loads), manifest, AS_OF)
+    warehouse = _warehouse(tmp_path, manifest, loads)
+    scope = plan_build(warehouse, manifest, AS_OF)
     assert scope.empty and not scope.nodes
+    # the empty build is recorded like any other: the next one starts from it
+    record_build(warehouse, manifest, scope, run_id="quiet hour", started_at=datetime(2025, 3, 5, 9), as_of=AS_OF)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select scope, nodes_selected from meta.data_center_builds where run_id = 'quiet hour'"
+                           ).fetchall() == [("none", 0)]
 
 
 def test_rows_set_aside_alone_rebuild_the_plan_refusals_and_leave_the_findings_to_the_night(tmp_path, manifest):
