@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -127,8 +128,9 @@ def read_status_rows(warehouse: Path, codes: list[str]) -> pd.DataFrame:
 
 def status_fingerprints(warehouse: Path, codes: list[str]) -> dict[str, str]:
     """Per control point, a text that changes whenever what its expectation reads could: its rows
-    of the status mart (every column validated or reported), its registry row and this module.
-    Equal text, equal outcome: a check need not validate again what it validated before."""
+    of the status mart (every column validated or reported), its registry row, this module and
+    the installed Great Expectations. Equal text, equal outcome: a check need not validate again
+    what it validated before."""
     points = {point.code: point for point in load_registry(warehouse) if point.code in set(codes)}
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         rows = dict(connection.execute(
@@ -142,7 +144,7 @@ def status_fingerprints(warehouse: Path, codes: list[str]) -> dict[str, str]:
             """,
             [codes],
         ).fetchall())
-    code_version = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+    code_version = hashlib.sha256(Path(__file__).read_bytes() + version("great_expectations").encode()).hexdigest()[:12]
     return {code: f"{rows.get(code, '0:0')}:{code_version}:"
                   f"{hashlib.sha256(repr(points.get(code)).encode()).hexdigest()[:12]}" for code in codes}
 

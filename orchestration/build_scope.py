@@ -12,7 +12,8 @@ Three things wait for the nightly build, which builds the whole project: the mod
 config sets `meta: {same_day_build: false}` (the engineers' data-quality findings,
 dbt_project.yml: they read whole logs, and nobody reads them before the next morning), the
 model layers' data tests (below) and, when a workbook is read again and refuses the same rows,
-the time of that refusal in dq_plan_refusals.
+the time of that refusal in dq_plan_refusals (the plan workbooks are read every run: rebuilding
+for that alone would start dbt every school hour).
 
 The model layers' data tests are left to the nightly build: each reads its whole table, every
 one warns (it never stops a build, dbt_project.yml) and what they find reaches only the
@@ -128,9 +129,7 @@ def _has_build_log(con: duckdb.DuckDBPyConnection) -> bool:
 
 def changed_tables(con: duckdb.DuckDBPyConnection, since: datetime) -> list[tuple[str, str]]:
     """(schema, table) of raw tables written to or removed from by loads after `since`, and
-    the quarantine when those loads set aside a row it did not hold yet. A workbook read
-    again refuses the same rows again; that moves only dq_plan_refusals' last_refused_at,
-    which the nightly build brings up to date, and must not cost every school hour a build."""
+    the quarantine when those loads set aside a row it did not hold yet."""
     rows = con.execute("""
         select 'raw_' || source, table_name,
                bool_or(coalesce(rows_written, rows_loaded) > 0 or coalesce(rows_removed, 0) > 0
