@@ -32,6 +32,13 @@ NOT_ENOUGH_DATA_STATUS = "数据不足"
 KEY_COLUMNS = ["indicator_code", "entity_id", "period"]
 # What a failing row is reported with; these ride along as GE's unexpected index columns.
 ENTITY_COLUMNS = ["entity_id", "entity_name", "unit_id", "unit_name", "period"]
+# What a check reads of each row of its control point (name: expression); the fingerprint hashes
+# the same, so a change in any of them validates again.
+READ_COLUMNS = {
+    "entity_id": "entity_id", "entity_name": "entity_name", "unit_id": "unit_id", "unit_name": "unit_name",
+    "period": "period", "value": "cast(value as double)", "warning_value": "cast(warning_value as double)",
+    "status": "status",
+}
 RESULT_FORMAT = {
     "result_format": "COMPLETE",
     "unexpected_index_column_names": [*ENTITY_COLUMNS, "value", "warning_value"],
@@ -109,8 +116,7 @@ def read_status_rows(warehouse: Path, codes: list[str]) -> pd.DataFrame:
             raise RuntimeError(f"仓库 {warehouse} 中没有 {STATUS_TABLE}：请先运行 dbt build")
         frame = connection.execute(
             f"""
-            select indicator_code, entity_id, entity_name, unit_id, unit_name, period,
-                   cast(value as double) as value, cast(warning_value as double) as warning_value, status
+            select indicator_code, {", ".join(f"{expression} as {name}" for name, expression in READ_COLUMNS.items())}
             from {STATUS_TABLE}
             where indicator_code in (select unnest(?::varchar[]))
             """,
@@ -128,16 +134,15 @@ def read_status_rows(warehouse: Path, codes: list[str]) -> pd.DataFrame:
 
 def status_fingerprints(warehouse: Path, codes: list[str]) -> dict[str, str]:
     """Per control point, a text that changes whenever what its expectation reads could: its rows
-    of the status mart (every column validated or reported), its registry row, this module and
+    of the status mart (READ_COLUMNS), its registry row, this module and
     the installed Great Expectations. Equal text, equal outcome: a check need not validate again
     what it validated before."""
     points = {point.code: point for point in load_registry(warehouse) if point.code in set(codes)}
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         rows = dict(connection.execute(
             f"""
-            select indicator_code, count(*) || ':' || coalesce(sum(hash(
-                       entity_id, entity_name, unit_id, unit_name, period, cast(value as double),
-                       cast(warning_value as double), status)::hugeint), 0)
+            select indicator_code,
+                   count(*) || ':' || coalesce(sum(hash({", ".join(READ_COLUMNS.values())})::hugeint), 0)
             from {STATUS_TABLE}
             where indicator_code in (select unnest(?::varchar[]))
             group by indicator_code

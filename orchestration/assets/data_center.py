@@ -31,7 +31,7 @@ class ZhengaiDbtTranslator(DagsterDbtTranslator):
     dbt's data tests are not Dagster asset checks: each check is an event when a run is
     planned and two more when its test runs, hundreds per run in Dagster's event log, which
     costs more than the tests themselves. `dbt build` still runs every test; the step records
-    the ones that did not pass (`failed_data_tests`) and logs the count of the others."""
+    the ones that did not pass (`observe_failed_data_tests`) and logs the count of the others."""
 
     def __init__(self) -> None:
         super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=False))
@@ -46,7 +46,7 @@ class ZhengaiDbtTranslator(DagsterDbtTranslator):
         return dbt_resource_props["schema"]
 
 
-def failed_data_tests(events: Iterable[Any], manifest: Mapping[str, Any], translator: DagsterDbtTranslator,
+def observe_failed_data_tests(events: Iterable[Any], manifest: Mapping[str, Any], translator: DagsterDbtTranslator,
                       context: dg.AssetExecutionContext) -> Iterator[Any]:
     """dagster-dbt's events of a `dbt build`, with the data tests' observations (one per model a
     test reads, passed or not) replaced by one observation per test that did not pass, on the
@@ -119,7 +119,7 @@ def build_data_center_assets() -> dg.AssetsDefinition:
             # the task board runs to the school's current month
             args += ["--vars", json.dumps({"as_of_month": as_of.strftime("%Y-%m")})]
             events = dbt.cli(args, context=context, target_path=paths.dbt_target_path).stream()
-            yield from failed_data_tests(events, manifest, translator, context)
+            yield from observe_failed_data_tests(events, manifest, translator, context)
         # Reached only when dbt succeeded: the next same-day build starts from here.
         record_build(paths.warehouse_path, manifest, scope, run_id=context.run.run_id, started_at=started_at, as_of=as_of)
 
